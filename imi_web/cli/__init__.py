@@ -1,0 +1,106 @@
+"""``flask --app wsgi imi …``: the system operator's commands."""
+
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..operator import OperatorError, add_module, bootstrap, parse_labelled
+
+imi_cli = AppGroup("imi", help="IMI access management: operator commands.")
+
+
+@imi_cli.command("bootstrap")
+@click.option("--country", "country_code", required=True, help="ISO 3166-1 alpha-2 code, e.g. LV.")
+@click.option("--country-name-lv", default=None, help="The country's name in Latvian (for a new country).")
+@click.option("--country-name-en", default=None, help="The country's name in English (for a new country).")
+@click.option("--authority-name", required=True, help="Official name of the national IMI coordinator.")
+@click.option("--first-name", required=True)
+@click.option("--surname", required=True)
+@click.option("--email", required=True, help="The first administrator's e-mail (gets the temporary password).")
+@click.option("--language", type=click.Choice(["lv", "en"]), default="lv", show_default=True)
+def bootstrap_command(country_code, country_name_lv, country_name_en, authority_name, first_name, surname, email, language):
+    """Create a country's NIMIC and its first administrator.
+
+    Prints the username and the temporary password on this console only.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"--email: {exc}") from exc
+    try:
+        _authority, user, password = bootstrap(
+            country_code=country_code,
+            authority_name=authority_name,
+            first_name=first_name,
+            surname=surname,
+            email=email,
+            language=language,
+            country_name_lv=country_name_lv,
+            country_name_en=country_name_en,
+        )
+    except OperatorError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"username: {user.username}")
+    click.echo(f"temporary password: {password}")
+
+
+@imi_cli.command("add-module")
+@click.option("--code", required=True)
+@click.option("--name-lv", required=True)
+@click.option("--name-en", required=True)
+@click.option("--information-request/--no-information-request", default=False, show_default=True)
+@click.option("--linked-coordinator-required/--no-linked-coordinator-required", default=False, show_default=True)
+@click.option("--classification", multiple=True, metavar="CODE=LV|EN", help="A classification entry; repeat.")
+@click.option("--right", "rights", multiple=True, metavar="CODE=LV|EN", help="A user right; repeat.")
+def add_module_command(code, name_lv, name_en, information_request, linked_coordinator_required, classification, rights):
+    """Introduce a new module (R-4.1)."""
+    try:
+        module = add_module(
+            code=code,
+            name_lv=name_lv,
+            name_en=name_en,
+            information_request=information_request,
+            linked_coordinator_required=linked_coordinator_required,
+            classification=[parse_labelled(v) for v in classification],
+            rights=[parse_labelled(v) for v in rights],
+        )
+    except OperatorError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(
+        f"module {module.code} added with {len(module.rights)} user rights"
+        f" and {len(classification)} classification entries"
+    )
+
+
+@imi_cli.command("deliver-mail")
+@click.option("--limit", default=1000, show_default=True)
+def deliver_mail_command(limit):
+    """Deliver the pending mail of the outbox (retries what failed before)."""
+    from ..mail.outbox import deliver_pending
+
+    counts = deliver_pending(limit=limit)
+    click.echo(f"{counts['sent']} sent, {counts['failed']} failed")
+
+
+@imi_cli.command("run-jobs")
+def run_jobs_command():
+    """Run every scheduled job once (safe to run repeatedly and on several servers)."""
+    from ..jobs import run_jobs
+
+    for name, report in run_jobs():
+        click.echo(f"{name}: {report}")
+
+
+@imi_cli.command("demo")
+def demo_command():
+    """Load the demo data set (idempotent) and print the demo logins."""
+    from ..demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)

@@ -1,0 +1,64 @@
+"""Scheduled jobs, run by ``flask imi run-jobs`` (cron or a systemd timer, on any server).
+
+Each job runs under a lease in ``job_lock``, so two servers starting it at the same moment
+do not both run it. Later features add their jobs to ``JOBS``.
+"""
+
+import secrets
+from contextlib import contextmanager
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .mail.outbox import deliver_pending
+from .models import JobLock, utcnow
+
+
+@contextmanager
+def lease(name: str, seconds: int = 600):
+    """Yield True if this process holds the lease ``name``, False if another one does."""
+    holder = secrets.token_hex(8)
+    now = utcnow()
+    if db.session.get(JobLock, name) is None:
+        try:
+            db.session.add(JobLock(name=name, holder="", locked_until=None))
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+    taken = db.session.execute(
+        sa.update(JobLock)
+        .where(JobLock.name == name, sa.or_(JobLock.locked_until.is_(None), JobLock.locked_until < now))
+        .values(holder=holder, locked_until=now + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    try:
+        yield taken
+    finally:
+        if taken:
+            db.session.rollback()
+            db.session.execute(
+                sa.update(JobLock)
+                .where(JobLock.name == name, JobLock.holder == holder)
+                .values(holder="", locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+
+
+def deliver_mail_job() -> str:
+    counts = deliver_pending(limit=1000)
+    return f"{counts['sent']} sent, {counts['failed']} failed"
+
+
+# (name, function returning a one-line report)
+JOBS = [("deliver-mail", deliver_mail_job)]
+
+
+def run_jobs() -> list[tuple[str, str]]:
+    reports = []
+    for name, job in JOBS:
+        with lease(name) as taken:
+            reports.append((name, job() if taken else "skipped: running on another server"))
+    return reports

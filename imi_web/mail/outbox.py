@@ -1,0 +1,235 @@
+"""The mail outbox (R-6.2).
+
+``queue_mail`` renders a mail in the recipient's language and adds it to the current
+transaction: if the change rolls back, so does the mail. After commit a deliverer sends it
+through Flask-Mail: the per-process background thread (woken by the commit) or
+``flask imi deliver-mail``. A failed delivery stays pending with exponential back-off.
+Each message is claimed with a conditional UPDATE before sending, so concurrent deliverers
+never send the same message twice.
+"""
+
+import logging
+import secrets
+import sys
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mail import Message
+
+from ..extensions import db, mail
+from ..models import OutboxMessage, OutboxStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 300
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+
+
+def queue_mail(recipient: str, template: str, language: str, **context) -> OutboxMessage:
+    """Render ``templates/email/<language>/<template>.txt`` and put it in the outbox.
+
+    The template sets ``subject`` with ``{% set subject %}…{% endset %}``; the rest is the body.
+    Templates must never be given a username (R-2.1.2).
+    """
+    if "username" in context:
+        raise ValueError("a mail must never contain a username")
+    language = language if language in current_app.config["LANGUAGES"] else "lv"
+    with force_locale(language):
+        module = current_app.jinja_env.get_template(f"email/{language}/{template}.txt").make_module(
+            {**_template_globals(), **context}
+        )
+        subject = str(getattr(module, "subject", "")).strip()
+        body = str(module).strip() + "\n"
+    message = OutboxMessage(
+        recipient=recipient,
+        language=language,
+        template=template,
+        subject=subject,
+        body_text=body,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    db.session.info["outbox_queued"] = True
+    return message
+
+
+def _template_globals() -> dict:
+    # render_template would push a request context's globals; mails need only these.
+    return {"base_url": current_app.config["BASE_URL"].rstrip("/")}
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def _due_ids(limit: int) -> list[int]:
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage.id)
+            .where(
+                sa.or_(
+                    sa.and_(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.next_attempt_at <= now,
+                    ),
+                    # A deliverer that died mid-send leaves a stale claim behind.
+                    sa.and_(
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_until < now,
+                    ),
+                )
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def _claim(message_id: int) -> str | None:
+    now = utcnow()
+    token = secrets.token_hex(16)
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            sa.or_(
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_until < now,
+                ),
+            ),
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            claim_token=token,
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return token if result.rowcount == 1 else None
+
+
+def _send(message: OutboxMessage) -> None:
+    if not current_app.config.get("MAIL_SERVER"):
+        # No SMTP configured (demo runs): the operator reads the mail on the console.
+        print(
+            f"\n----- mail to {message.recipient} -----\n"
+            f"Subject: {message.subject}\n\n{message.body_text}"
+            f"----- end of mail -----\n",
+            file=sys.stdout,
+            flush=True,
+        )
+        return
+    mail.send(
+        Message(
+            subject=message.subject,
+            recipients=[message.recipient],
+            body=message.body_text,
+            html=message.body_html,
+        )
+    )
+
+
+def deliver_pending(limit: int = 100) -> dict:
+    """Deliver the messages that are due; return counts of ``sent`` and ``failed`` attempts."""
+    counts = {"sent": 0, "failed": 0}
+    for message_id in _due_ids(limit):
+        token = _claim(message_id)
+        if token is None:
+            continue  # another deliverer has it
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        try:
+            _send(message)
+        except Exception as exc:  # SMTP errors, refused connections, timeouts …
+            attempts = message.attempts + 1
+            gave_up = attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+                .values(
+                    status=OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
+                    attempts=attempts,
+                    next_attempt_at=utcnow() + backoff(attempts),
+                    claim_token=None,
+                    claimed_until=None,
+                    # The error's class and text only: never the message body.
+                    last_error=f"{type(exc).__name__}: {exc}"[:500],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            counts["failed"] += 1
+            log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, type(exc).__name__)
+            continue
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+            .values(
+                status=OutboxStatus.SENT,
+                attempts=OutboxMessage.attempts + 1,
+                sent_at=utcnow(),
+                claim_token=None,
+                claimed_until=None,
+                last_error="",
+                # Bodies may hold a temporary password: keep no copy once it is sent.
+                body_text="",
+                body_html=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        counts["sent"] += 1
+    return counts
+
+
+class DeliveryThread:
+    """One background deliverer per app process, woken after a commit that queued mail."""
+
+    def __init__(self, app):
+        self.app = app
+        self.event = threading.Event()
+        self.thread = None
+        self.lock = threading.Lock()
+
+    def wake(self):
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="imi-outbox", daemon=True)
+                self.thread.start()
+        self.event.set()
+
+    def _run(self):
+        while True:
+            self.event.wait(timeout=60)
+            self.event.clear()
+            try:
+                with self.app.app_context():
+                    deliver_pending()
+            except Exception:  # keep the thread alive; the next wake or minute retries
+                log.exception("outbox delivery failed")
+
+
+def init_app(app):
+    app.extensions["imi_outbox"] = DeliveryThread(app)
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _wake_deliverer(session):
+    if session.info.pop("outbox_queued", False) and current_app.config["MAIL_DELIVERY_THREAD"]:
+        current_app.extensions["imi_outbox"].wake()
+
+
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _forget_queued(session, previous_transaction):
+    if previous_transaction.parent is None:
+        session.info.pop("outbox_queued", None)

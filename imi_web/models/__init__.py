@@ -1,0 +1,55 @@
+"""The domain model, used by every area of the application."""
+
+from .base import (
+    AccessStatus,
+    AuthorityStatus,
+    DelegationScope,
+    InvitationStatus,
+    Language,
+    ModuleRole,
+    OutboxStatus,
+    PasswordStatus,
+    UserStatus,
+    fold,
+    utcnow,
+)
+from .directory import (
+    AccessManagerLink,
+    Authority,
+    ClassificationEntry,
+    ClassificationList,
+    Country,
+    Module,
+    ModuleAccess,
+    ModuleRight,
+)
+from .people import PasswordHistory, User
+from .workflow import HistoryEntry, Invitation, JobLock, OutboxMessage
+
+__all__ = [
+    "AccessManagerLink",
+    "AccessStatus",
+    "Authority",
+    "AuthorityStatus",
+    "ClassificationEntry",
+    "ClassificationList",
+    "Country",
+    "DelegationScope",
+    "HistoryEntry",
+    "Invitation",
+    "InvitationStatus",
+    "JobLock",
+    "Language",
+    "Module",
+    "ModuleAccess",
+    "ModuleRight",
+    "ModuleRole",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PasswordHistory",
+    "PasswordStatus",
+    "User",
+    "UserStatus",
+    "fold",
+    "utcnow",
+]

@@ -1,0 +1,43 @@
+"""Who may do what: one function per action, used by every view, page and partial alike.
+
+Each function takes the acting user (and the objects concerned) and answers yes or no;
+views call ``require(...)`` which aborts with 403.
+"""
+
+from flask import abort
+
+from .models import Authority, User
+
+
+def _active_admin(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.is_admin and user.authority.is_active)
+
+
+def may_administer(user: User) -> bool:
+    """Menu "Administration": administrators of an access-manager authority (R-1.1)."""
+    return _active_admin(user) and user.authority.is_access_manager
+
+
+def may_manage(user: User, authority: Authority) -> bool:
+    """Manage ``authority`` as its access manager: same country only (R-1.3)."""
+    return may_administer(user) and authority.country_id == user.authority.country_id
+
+
+def may_administer_own(user: User, authority: Authority) -> bool:
+    """Authority administrators manage their own authority (R-3.10)."""
+    return _active_admin(user) and user.authority_id == authority.id
+
+
+def may_search_directory(user: User) -> bool:
+    """Menu "Authorities" → "Search": every logged-in user of an active authority (R-5.2)."""
+    return bool(user and user.is_authenticated and user.authority.is_active)
+
+
+def may_send_email(user: User) -> bool:
+    """Menu "Send e-mail" (R-6.1): access managers' administrators."""
+    return may_administer(user)
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)

@@ -1,0 +1,30 @@
+"""Jinja helpers shared by every template."""
+
+from flask_babel import format_date, format_datetime
+
+
+def field_attrs(field, hint=None) -> dict:
+    """ARIA attributes tying a form field to its hint and its error messages."""
+    described = []
+    if hint:
+        described.append(f"{field.id}-hint")
+    extra = (field.render_kw or {}).get("aria-describedby")
+    if extra:
+        described.append(extra)
+    if field.errors:
+        described.append(f"{field.id}-error")
+    attrs = {}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    if field.flags.required:
+        # Not the HTML "required": the server's message, in the user's language, is the one shown.
+        attrs["aria-required"] = "true"
+    return attrs
+
+
+def init_app(app):
+    app.jinja_env.globals.update(field_attrs=field_attrs)
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
+    app.jinja_env.add_extension("jinja2.ext.do")

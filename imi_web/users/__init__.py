@@ -1,0 +1,1 @@
+"""Users of an authority. Operations only for now; the "Users" tab arrives with its issue."""
