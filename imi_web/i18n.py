@@ -1,11 +1,13 @@
 """Language choice (R-6.3): explicit choice, then the user's language, then Accept-Language."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: mails choose their language explicitly
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("language")
     if chosen in languages:
         return chosen

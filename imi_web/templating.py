@@ -1,6 +1,6 @@
 """Jinja helpers shared by every template."""
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 
 
 def field_attrs(field, hint=None) -> dict:
@@ -25,6 +25,6 @@ def field_attrs(field, hint=None) -> dict:
 
 
 def init_app(app):
-    app.jinja_env.globals.update(field_attrs=field_attrs)
+    app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale)
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -92,10 +92,11 @@ def change_password_view():
     form = ChangePasswordForm()
     forced = must_change_password(current_user)
     if form.validate_on_submit():
-        problems = change_password(current_user, form.current_password.data, form.new_password.data)
+        user = current_user._get_current_object()
+        problems = change_password(user, form.current_password.data, form.new_password.data)
         if not problems:
             db.session.commit()
-            _start_session(current_user)  # the new session identity of this browser
+            _start_session(user)  # the new session identity of this browser
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"), 303)
         db.session.rollback()

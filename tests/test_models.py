@@ -1,0 +1,62 @@
+"""The domain model on SQLite and PostgreSQL."""
+
+import pytest
+import sqlalchemy as sa
+
+from imi_web.models import Authority, HistoryEntry, User
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+
+def test_one_nimic_per_country(factory, db):
+    factory.nimic("LV")
+    factory.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        factory.nimic("LV")
+    db.session.rollback()
+    factory.nimic("EE")  # another country may have its own
+    factory.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).where(Authority.is_nimic.is_(True))) == 2
+
+
+def test_search_columns_are_folded(factory, db):
+    authority = factory.authority(name="Rīgas Būvvalde", informal_name="Būvvalde", city="Rīga")
+    factory.commit()
+    assert authority.search_name == "rigas buvvalde buvvalde"
+    assert authority.search_city == "riga"
+    found = db.session.scalars(sa.select(Authority).where(Authority.search_name.like("rigas%"))).all()
+    assert found == [authority]
+
+
+def test_usernames_unique_case_insensitively(factory, db):
+    factory.user(username="JBerzins")
+    factory.commit()
+    assert db.session.scalar(sa.select(User.username)) == "jberzins"
+    with pytest.raises(sa.exc.IntegrityError):
+        factory.user(username="jberzins")
+    db.session.rollback()
+
+
+def test_timestamps_come_back_in_utc(factory, db):
+    user = factory.user()
+    factory.commit()
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_set_at.utcoffset().total_seconds() == 0
+
+
+def test_history_keeps_old_and_new_as_json(factory, db):
+    from imi_web import history
+
+    authority = factory.authority(name="Vecais")
+    history.record(
+        "authority.updated",
+        actor=None,
+        authority=authority,
+        subject=authority,
+        changes={"official_name": ["Vecais", "Jaunais"]},
+    )
+    factory.commit()
+    entry = db.session.scalar(sa.select(HistoryEntry))
+    assert entry.changes == {"official_name": ["Vecais", "Jaunais"]}
+    assert entry.authority_name == "Vecais"
