@@ -1,0 +1,111 @@
+"""Security baseline: headers, cookies, CSRF (htmx too), size limit, error pages, config."""
+
+import re
+
+import pytest
+
+from imi_web import create_app
+from imi_web.config import Defaults
+from tests.conftest import Factory
+
+
+def test_security_headers_and_csp_without_inline_script(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    # No inline script or style, and no inline event handlers anywhere on the page.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert "<style" not in html and " style=" not in html
+    assert not re.search(r"\son[a-z]+=", html)
+    assert "htmx-2.0.11.min.js" in html
+
+
+def test_session_cookie_flags_in_production_defaults(tmp_path):
+    assert Defaults.SESSION_COOKIE_SECURE is True
+    assert Defaults.SESSION_COOKIE_HTTPONLY is True
+    assert Defaults.SESSION_COOKIE_SAMESITE == "Lax"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "x.sqlite3"), "SECRET_KEY": "k"})
+    with app.test_client() as c:
+        response = c.get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, monkeypatch):
+    from imi_web import config as config_module
+
+    monkeypatch.delenv("IMI_SECRET_KEY", raising=False)
+    first = config_module._instance_secret(str(tmp_path))
+    second = config_module._instance_secret(str(tmp_path))
+    assert first == second and len(first) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_prefixed_environment_configures_everything(monkeypatch, tmp_path):
+    monkeypatch.setenv("IMI_MAIL_SERVER", "smtp.example.lv")
+    monkeypatch.setenv("IMI_MAIL_PORT", "2525")
+    monkeypatch.setenv("IMI_BASE_URL", "https://imi.example.lv")
+    monkeypatch.setenv("IMI_SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example.lv/imi")
+    app = create_app()
+    assert app.config["MAIL_SERVER"] == "smtp.example.lv"
+    assert app.config["MAIL_PORT"] == 2525
+    assert app.config["BASE_URL"] == "https://imi.example.lv"
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example.lv/imi"
+    monkeypatch.setenv("IMI_SQLALCHEMY_DATABASE_URI", "sqlite:///" + str(tmp_path / "y.sqlite3"))
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_request_size_limit(client):
+    response = client.raw.post("/login", data={"username": "x" * (2 * 1024 * 1024), "password": "y"})
+    assert response.status_code == 413
+
+
+def test_htmx_requests_need_the_csrf_header(client, factory):
+    factory.user(username="htmx.user", language="en")
+    factory.commit()
+    client.login("htmx.user", Factory.PASSWORD)
+    refused = client.post("/language", {"language": "lv"}, htmx=True, csrf=False)
+    assert refused.status_code == 400
+    accepted = client.post("/language", {"language": "lv"}, htmx=True)
+    assert accepted.status_code == 303
+
+
+def test_error_pages_full_and_partial(client, factory):
+    factory.user(username="lost", language="en")
+    factory.commit()
+    client.login("lost", Factory.PASSWORD)
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "<html" in page.get_data(as_text=True)
+    assert "Page not found" in page.get_data(as_text=True)
+    fragment = client.get("/no-such-page", htmx=True)
+    assert fragment.status_code == 404 and "<html" not in fragment.get_data(as_text=True)
+    assert "Page not found" in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_pages_require_login(client):
+    response = client.get("/")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login?next=")
+    htmx = client.get("/", htmx=True)
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+@pytest.mark.parametrize("path", ["/", "/account/password"])
+def test_menu_shows_only_existing_usable_entries(client, factory, path):
+    factory.user(username="menu.user", language="en", is_admin=False)
+    factory.commit()
+    client.login("menu.user", Factory.PASSWORD)
+    html = client.get(path).get_data(as_text=True)
+    assert 'aria-label="Main menu"' in html
+    assert "Change password" in html
+    # No entry leads to a page that does not exist in this installation.
+    for href in re.findall(r'<nav class="main-menu".*?</nav>', html, re.S)[0].split('href="')[1:]:
+        assert client.get(href.split('"')[0]).status_code == 200
