@@ -29,6 +29,7 @@ def authenticate(username: str, password: str) -> User | None:
         if user.password_blocked_at is None:
             user.failed_login_count += 1
             if user.failed_login_count >= current_app.config["PASSWORD_MAX_FAILED_ATTEMPTS"]:
+                old_status = user.password_status().value
                 user.password_blocked_at = utcnow()
                 history.record(
                     "user.password_blocked",
@@ -36,7 +37,7 @@ def authenticate(username: str, password: str) -> User | None:
                     authority=user.authority,
                     subject=user,
                     subject_label=user.full_name,
-                    changes={"password_status": [user_password_status_before_block(user), "blocked"]},
+                    changes={"password_status": [old_status, PasswordStatus.BLOCKED.value]},
                 )
         return None
     if user.password_blocked_at is not None or user.authority.status != AuthorityStatus.ACTIVE:
@@ -46,13 +47,6 @@ def authenticate(username: str, password: str) -> User | None:
     user.failed_login_count = 0
     user.last_login_at = utcnow()
     return user
-
-
-def user_password_status_before_block(user: User) -> str:
-    if user.password_is_temporary:
-        return PasswordStatus.TEMPORARY.value
-    expires = user.password_expires_at()
-    return PasswordStatus.EXPIRED.value if expires and utcnow() >= expires else PasswordStatus.VALID.value
 
 
 def must_change_password(user: User) -> bool:

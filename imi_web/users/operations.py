@@ -113,7 +113,3 @@ def grant_all_module_rights(user: User, module: Module) -> list:
     user.module_rights.extend(added)
     return added
 
-
-def active_modules(authority: Authority) -> list[Module]:
-    return [access.module for access in authority.module_accesses if access.is_active]
-
