@@ -39,7 +39,6 @@ class Defaults:
     # Deliver the outbox from a background thread of each app process right after
     # commit; `flask imi deliver-mail` (cron) delivers whatever is still pending.
     MAIL_DELIVERY_THREAD = True
-    MAIL_MAX_ATTEMPTS = 20
 
     # The public address of this installation, for links in mails.
     BASE_URL = "http://127.0.0.1:5000"

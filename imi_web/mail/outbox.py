@@ -10,6 +10,7 @@ never send the same message twice.
 
 import logging
 import secrets
+import smtplib
 import sys
 import threading
 from datetime import timedelta
@@ -152,12 +153,14 @@ def deliver_pending(limit: int = 100) -> dict:
             _send(message)
         except Exception as exc:  # SMTP errors, refused connections, timeouts …
             attempts = message.attempts + 1
-            gave_up = attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
+            # Only a server's permanent refusal of the address ends the retries; an outage
+            # never does. Back-off is capped, so mail flows soon after it ends.
+            permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
             db.session.execute(
                 sa.update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
                 .values(
-                    status=OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
+                    status=OutboxStatus.FAILED if permanent else OutboxStatus.PENDING,
                     attempts=attempts,
                     next_attempt_at=utcnow() + backoff(attempts),
                     claim_token=None,

@@ -97,7 +97,7 @@ class OutboxStatus(str, enum.Enum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
-    FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS; kept for an operator to look at
+    FAILED = "failed"  # the SMTP server refused the address for good; kept for an operator
 
 
 class UserStatus(str, enum.Enum):

@@ -114,3 +114,19 @@ def test_deliver_mail_command(app, factory, smtp_server):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "1 sent, 0 failed"
     assert len(smtp_server.messages) == 1
+
+
+def test_a_permanently_refused_address_is_marked_failed_not_retried(app, smtp_server):
+    class Refusing:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 no such mailbox"
+
+    smtp_server.stop()
+    smtp_server.recorder.handle_RCPT = Refusing().handle_RCPT
+    smtp_server.start()
+    queue_mail("gone@example.lv", "temporary_password", "en", first_name="X", temporary_password="Secret-123", reason="registered")
+    _db.session.commit()
+    assert deliver_pending() == {"sent": 0, "failed": 1}
+    message = _db.session.scalar(sa.select(OutboxMessage))
+    _db.session.refresh(message)
+    assert message.status == OutboxStatus.FAILED and "550" in message.last_error
