@@ -1,0 +1,80 @@
+# Two commands for people: `make run` (demo server) and `make test` (the test suite).
+# The other targets are their building blocks.
+
+PYTHON ?= python3
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PO_FILES := $(wildcard translations/*/LC_MESSAGES/*.po)
+
+.DEFAULT_GOAL := help
+.PHONY: help run test venv translations test-system-packages
+
+help:
+	@echo "make run    start the demo on http://127.0.0.1:$(PORT) (PORT=... to change)"
+	@echo "make test   run the tests (PYTEST_ARGS=... passes arguments to pytest)"
+
+# --- Python environment -------------------------------------------------------
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed: make PYTHON=python3.12 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV) || \
+	  { rm -rf $(VENV); echo "could not create $(VENV) (Debian: apt-get install python3-venv)" >&2; exit 1; }
+
+# Re-install whenever pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+# --- Translations (.mo files are not in git) -----------------------------------
+
+translations: venv
+ifneq ($(strip $(PO_FILES)),)
+	$(BIN)/pybabel compile -d translations -f
+else
+	@echo "translations: no .po files yet, nothing to compile"
+endif
+
+# --- make run ------------------------------------------------------------------
+
+# The demo serves plain http, so the session cookie cannot be Secure here
+# (production keeps the default, Secure). No MAIL_SERVER: mail is printed below.
+run: export IMI_SESSION_COOKIE_SECURE = false
+run: export FLASK_DEBUG = 0
+run: venv translations
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi imi demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/login  (Ctrl+C stops; mail is printed here)"
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+# --- make test -----------------------------------------------------------------
+
+# The browser and database tests use Debian's Chromium and a throwaway PostgreSQL
+# cluster. As root, install what is missing; otherwise those tests are skipped
+# (and fail under CI=true).
+test-system-packages:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	  [ -x /usr/bin/chromium ] || echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install chromium)"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "note: PostgreSQL missing; PostgreSQL tests will be skipped (apt-get install postgresql)"; \
+	  exit 0; \
+	fi; \
+	packages=""; \
+	[ -x /usr/bin/chromium ] || packages="$$packages chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages="$$packages postgresql"; \
+	if [ -n "$$packages" ]; then \
+	  echo "installing:$$packages"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$packages; \
+	fi
+
+# pytest exits with 5 when it collected no tests: that fails too (as does any non-zero status).
+test: venv translations test-system-packages
+	@echo "$(BIN)/pytest $(PYTEST_ARGS)"
+	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	exit $$status
