@@ -36,7 +36,7 @@ venv: $(STAMP)
 
 translations: venv
 ifneq ($(strip $(PO_FILES)),)
-	$(BIN)/pybabel compile -d translations -f
+	$(BIN)/pybabel compile -d translations
 else
 	@echo "translations: no .po files yet, nothing to compile"
 endif

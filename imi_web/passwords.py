@@ -62,7 +62,7 @@ def rule_problems(password: str) -> list:
     """The composition rules of R-3.8 that ``password`` does not meet, one message each."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(_l("The password must have at least 8 characters."))
+        problems.append(_l("The password must have at least %(num)d characters.", num=MIN_LENGTH))
     if not any(c.isupper() for c in password):
         problems.append(_l("The password must contain at least one upper-case letter."))
     if not any(c.islower() for c in password):
@@ -83,7 +83,9 @@ def reused(user, password: str) -> bool:
 def password_problems(user, password: str) -> list:
     problems = rule_problems(password)
     if not problems and reused(user, password):
-        problems.append(_l("The password must not be one of your last 5 passwords."))
+        problems.append(
+            _l("The password must not be one of your last %(num)d passwords.", num=current_app.config["PASSWORD_HISTORY_SIZE"])
+        )
     return problems
 
 

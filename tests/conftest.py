@@ -8,9 +8,12 @@ throwaway cluster the tests start themselves, see fixtures/postgres.py).
 import os
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from imi_web import create_app
@@ -29,6 +32,7 @@ from imi_web.passwords import hash_password
 
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.postgres", "tests.fixtures.browser"]
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -41,6 +45,26 @@ TEST_CONFIG = {
     "PASSWORD_HASH_PROFILE": "CHEAPEST",
     "BASE_URL": "https://imi.example.test",
 }
+
+
+def compile_catalogs() -> None:
+    """Compile every ``messages.po`` whose ``.mo`` is missing or older (the app loads the .mo)."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        tmp_path = mo_path.with_name(f".{mo_path.name}.{os.getpid()}.tmp")
+        with tmp_path.open("wb") as fh:
+            write_mo(fh, catalog)
+        os.replace(tmp_path, mo_path)  # atomic: a concurrent test run never reads half a file
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """The app reads .mo files, which git does not keep: compile them for any test run."""
+    compile_catalogs()
 
 
 @pytest.fixture

@@ -3,16 +3,19 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+# WTForms fills in %(max)d.
+TOO_LONG = _l("Use at most %(max)d characters.")
+
 
 class LoginForm(FlaskForm):
     username = StringField(
         _l("Username"),
-        validators=[DataRequired(message=_l("Enter your username.")), Length(max=64)],
+        validators=[DataRequired(message=_l("Enter your username.")), Length(max=64, message=TOO_LONG)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(message=_l("Enter your password.")), Length(max=256)],
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=256, message=TOO_LONG)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -21,12 +24,12 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         _l("Current password"),
-        validators=[DataRequired(message=_l("Enter your current password.")), Length(max=256)],
+        validators=[DataRequired(message=_l("Enter your current password.")), Length(max=256, message=TOO_LONG)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(message=_l("Enter a new password.")), Length(max=256)],
+        validators=[DataRequired(message=_l("Enter a new password.")), Length(max=256, message=TOO_LONG)],
         render_kw={"autocomplete": "new-password", "aria-describedby": "password-rules"},
     )
     repeat_password = PasswordField(

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db, login_manager
 from ..htmx import redirect_to
 from ..models import User
+from ..passwords import MIN_LENGTH
 from ..security import safe_next
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
@@ -111,6 +112,8 @@ def change_password_view():
             forced=forced,
             password_status=current_user.password_status().value,
             max_age_days=current_app.config["PASSWORD_MAX_AGE_DAYS"],
+            history_size=current_app.config["PASSWORD_HISTORY_SIZE"],
+            min_length=MIN_LENGTH,
         ),
         status,
     )
