@@ -60,3 +60,37 @@ def test_history_keeps_old_and_new_as_json(factory, db):
     entry = db.session.scalar(sa.select(HistoryEntry))
     assert entry.changes == {"official_name": ["Vecais", "Jaunais"]}
     assert entry.authority_name == "Vecais"
+
+
+def test_delegation_scope_decides_which_modules_an_access_manager_manages(factory, db):
+    from imi_web.models import DelegationScope
+
+    pq, svc = factory.module("PQ"), factory.module("SVC")
+    nimic = factory.nimic("LV")
+    full = factory.authority(access_manager_scope=DelegationScope.FULL)
+    partial = factory.authority(access_manager_scope=DelegationScope.PARTIAL)
+    partial.delegated_modules.append(pq)
+    plain = factory.authority()
+    factory.commit()
+    db.session.expire_all()
+    assert nimic.manages_module(pq) and nimic.manages_module(svc)
+    assert full.manages_module(svc)
+    assert partial.manages_module(pq) and not partial.manages_module(svc)
+    assert not plain.is_access_manager and not plain.manages_module(pq)
+
+
+def test_stale_authority_update_is_refused(factory, db, app):
+    """Optimistic locking: a save based on an old version never silently wins (R-3.2)."""
+    from sqlalchemy.orm import Session
+
+    authority = factory.authority(name="Pirmā versija")
+    factory.commit()
+    with Session(db.engine) as other:
+        stale = other.get(Authority, authority.id)
+        authority.official_name = "Otrā versija"
+        factory.commit()
+        stale.official_name = "Novecojusi versija"
+        with pytest.raises(sa.orm.exc.StaleDataError):
+            other.commit()
+    db.session.refresh(authority)
+    assert authority.official_name == "Otrā versija"
