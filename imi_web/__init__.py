@@ -32,7 +32,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     outbox.init_app(app)
 
-    from . import auth, errors, main, menu, security, templating
+    from . import auth, authorities, errors, main, menu, security, templating
 
     security.init_app(app)
     errors.init_app(app)
@@ -40,6 +40,7 @@ def create_app(config=None):
     templating.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(authorities.bp)
 
     from .cli import imi_cli
 

@@ -3,6 +3,8 @@
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
+
 from .extensions import db
 from .models import Authority, HistoryEntry, User
 
@@ -56,3 +58,73 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+# What the history shows: a readable label per action and per changed field.
+ACTION_LABELS = {
+    "authority.bootstrapped": _l("National IMI coordinator created"),
+    "authority.registered": _l("Authority registered"),
+    "authority.deactivated": _l("Authority deactivated"),
+    "access_manager.added": _l("Access manager added"),
+    "module_access.granted": _l("Access to a module granted"),
+    "module_access.updated": _l("Module access changed"),
+    "module_access.suspended": _l("Access to a module suspended"),
+    "module_access.restored": _l("Access to a module restored"),
+    "user.registered": _l("User registered"),
+    "user.password_changed": _l("Password changed"),
+    "user.password_blocked": _l("Password blocked"),
+    "user.language_changed": _l("Language changed"),
+    "module.added": _l("Module introduced"),
+    "demo.loaded": _l("Demo data loaded"),
+}
+
+FIELD_LABELS = {
+    "official_name": _l("Official name"),
+    "informal_name": _l("Informal name"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "website": _l("Website"),
+    "street_address": _l("Street address"),
+    "postal_code": _l("Postal code"),
+    "city": _l("City"),
+    "classification": _l("Classification"),
+    "access_manager": _l("Access manager"),
+    "role": _l("Role in the module"),
+    "status": _l("Status"),
+    "linked_coordinator": _l("Linked coordinator"),
+    "approval_required": _l("Requests need approval before they are sent"),
+    "allocation_by_coordinator": _l("Incoming requests are allocated by the coordinator"),
+    "may_refuse_requests": _l("May refuse requests"),
+    "all_rights_given_to": _l("All user rights given to"),
+    "first_name": _l("First name"),
+    "surname": _l("Surname"),
+    "language": _l("Language"),
+    "username": _l("Username"),
+    "is_admin": _l("Administrator rights"),
+    "password_status": _l("Password status"),
+    "is_nimic": _l("National IMI coordinator (NIMIC)"),
+    "code": _l("Code"),
+}
+
+
+# Codes stored as values, shown in the reader's language (glossary terms).
+VALUE_LABELS = {
+    "active": _l("active"),
+    "suspended": _l("suspended"),
+    "deactivated": _l("deactivated"),
+    "awaiting_validation": _l("awaiting validation"),
+    "coordinator": _l("coordinator"),
+    "authority": _l("authority"),
+    "temporary": _l("temporary"),
+    "valid": _l("valid"),
+    "blocked": _l("blocked"),
+    "expired": _l("expired"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))

@@ -28,6 +28,26 @@ def may_administer_own(user: User, authority: Authority) -> bool:
     return _active_admin(user) and user.authority_id == authority.id
 
 
+def may_register_authority(user: User) -> bool:
+    """Menu "Administration" → "Register authority" (R-2.1)."""
+    return may_administer(user)
+
+
+def may_view_authority(user: User, authority: Authority) -> bool:
+    """The details tabs (R-3.1): the country's access managers, and the authority's own admins."""
+    return may_manage(user, authority) or may_administer_own(user, authority)
+
+
+def may_manage_module(user: User, authority: Authority, module) -> bool:
+    """Grant, edit, suspend, restore ``module`` for ``authority``: within the delegation (R-1.2)."""
+    return may_manage(user, authority) and user.authority.manages_module(module)
+
+
+def may_grant_modules(user: User, authority: Authority) -> bool:
+    """Whether the "grant access" form is offered at all: an active authority, a manager."""
+    return may_manage(user, authority) and authority.is_active
+
+
 def may_search_directory(user: User) -> bool:
     """Menu "Authorities" → "Search": every logged-in user of an active authority (R-5.2)."""
     return bool(user and user.is_authenticated and user.authority.is_active)

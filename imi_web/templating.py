@@ -24,7 +24,27 @@ def field_attrs(field, hint=None) -> dict:
     return attrs
 
 
+def history_value(value) -> str:
+    """An old or new value of the history, readable: yes/no, lists, and "—" for nothing."""
+    from flask_babel import gettext as _
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    from .history import VALUE_LABELS
+
+    return str(VALUE_LABELS.get(value, value)) if isinstance(value, str) else str(value)
+
+
 def init_app(app):
+    from .history import action_label, field_label
+
     app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale)
+    app.jinja_env.filters.update(action_label=action_label, field_label=field_label, history_value=history_value)
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -10,16 +10,45 @@
     }
   });
 
-  // After a swap, move focus to what the fragment marks with data-focus (or its first heading),
-  // so keyboard and screen-reader users land on the new content.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var root = event.detail.target;
-    var target = root.querySelector("[data-focus]") || (root.hasAttribute("data-focus") ? root : null);
+  // After a swap, move focus to the new content's [data-focus] element (a heading, a panel,
+  // a row), so keyboard and screen-reader users land on what changed. Elements present when
+  // the page loaded are marked first, so only swapped-in content takes focus.
+  function markSeen(root) {
+    root.querySelectorAll("[data-focus]").forEach(function (el) {
+      el.setAttribute("data-focus-seen", "");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    markSeen(document);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var target = document.querySelector("[data-focus]:not([data-focus-seen])");
+    markSeen(document);
     if (target) {
       if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
         target.setAttribute("tabindex", "-1");
       }
       target.focus();
+    }
+  });
+
+  // Tabs (WAI-ARIA tabs pattern): arrow keys, Home and End move between the tabs of a tablist.
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest ? event.target.closest('[role="tab"]') : null;
+    if (!tab) {
+      return;
+    }
+    var tabs = Array.prototype.slice.call(tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]'));
+    var index = tabs.indexOf(tab);
+    var next = null;
+    if (event.key === "ArrowRight") { next = tabs[(index + 1) % tabs.length]; }
+    else if (event.key === "ArrowLeft") { next = tabs[(index - 1 + tabs.length) % tabs.length]; }
+    else if (event.key === "Home") { next = tabs[0]; }
+    else if (event.key === "End") { next = tabs[tabs.length - 1]; }
+    if (next) {
+      event.preventDefault();
+      tabs.forEach(function (t) { t.setAttribute("tabindex", t === next ? "0" : "-1"); });
+      next.focus();
     }
   });
 

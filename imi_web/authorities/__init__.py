@@ -1,0 +1,7 @@
+"""Menu "Administration": registering authorities and their details tabs (R-2.1, R-3.1, R-3.3)."""
+
+from flask import Blueprint
+
+bp = Blueprint("authorities", __name__, url_prefix="/authorities")
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,397 @@
+"""Views: load the objects (404) → check the policy (403) → call an operation → commit once."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from .. import policy
+from ..extensions import db
+from ..htmx import is_htmx, render
+from ..models import (
+    Authority,
+    ClassificationEntry,
+    ClassificationList,
+    HistoryEntry,
+    Module,
+    ModuleAccess,
+    ModuleRole,
+    User,
+    fold,
+)
+from . import bp
+from .duplicates import find_duplicates
+from .forms import GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
+from .operations import (
+    AUTHORITY_FIELDS,
+    SETTINGS,
+    Refused,
+    access_managers,
+    grant_module_access,
+    linked_coordinator_choices,
+    register_authority,
+    restore_module_access,
+    suspend_module_access,
+    update_module_access,
+)
+
+TABS = ("authority", "classification", "modules", "users", "management")
+DUPLICATE_REASONS = {
+    "same_name": _l("same name"),
+    "similar_name": _l("similar name"),
+    "same_email": _l("same e-mail"),
+    "same_website": _l("same website"),
+}
+HISTORY_ON_TAB = 50
+
+
+# --- loading (404) and access (403) ---------------------------------------------------
+
+
+def load_authority(authority_id: int) -> Authority:
+    authority = db.get_or_404(Authority, authority_id)
+    policy.require(policy.may_view_authority(current_user, authority))
+    return authority
+
+
+def load_access(authority_id: int, access_id: int) -> ModuleAccess:
+    access = db.get_or_404(ModuleAccess, access_id)
+    if access.authority_id != authority_id:
+        abort(404)
+    policy.require(policy.may_manage_module(current_user, access.authority, access.module))
+    return access
+
+
+def language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+# --- registering an authority (R-2.0, R-2.1.1–R-2.1.3, R-2.1.6) -----------------------------
+
+
+def general_classification_choices() -> list[tuple[int, str]]:
+    lang = language()
+    entries = db.session.scalars(
+        sa.select(ClassificationEntry)
+        .join(ClassificationList)
+        .where(ClassificationList.module_id.is_(None))
+        .order_by(ClassificationList.code, ClassificationEntry.position)
+    )
+    return [SelectChoice(entry.id, entry.name(lang)) for entry in entries]
+
+
+def duplicate_fingerprint(form) -> str:
+    return "|".join(fold(v or "").strip() for v in (form.official_name.data, form.informal_name.data, form.email.data, form.website.data))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    policy.require(policy.may_register_authority(current_user))
+    form = RegisterAuthorityForm()
+    form.classification.choices = general_classification_choices()
+    duplicates = []
+    if form.validate_on_submit():
+        fingerprint = duplicate_fingerprint(form)
+        if form.not_a_duplicate.data != fingerprint:
+            duplicates = find_duplicates(
+                current_user.authority.country_id,
+                official_name=form.official_name.data,
+                informal_name=form.informal_name.data,
+                email=form.email.data,
+                website=form.website.data,
+            )
+        if duplicates:
+            form.not_a_duplicate.data = fingerprint
+        else:
+            entries = db.session.scalars(
+                sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
+            ).all()
+            authority, user = register_authority(
+                current_user,
+                data={field: getattr(form, field).data for field in AUTHORITY_FIELDS},
+                classification_entries=entries,
+                first_user={
+                    "first_name": form.first_name.data,
+                    "surname": form.surname.data,
+                    "email": form.user_email.data,
+                    "phone": form.user_phone.data or "",
+                    "language": form.user_language.data,
+                },
+            )
+            db.session.commit()
+            flash(
+                _(
+                    "The authority is registered. The username of its first user is %(username)s. "
+                    "Tell it to the user yourself: it is never sent by e-mail. The temporary password "
+                    "has been sent to %(email)s.",
+                    username=user.username,
+                    email=user.email,
+                ),
+                "username",
+            )
+            return redirect(url_for("authorities.show", authority_id=authority.id, tab="modules"), 303)
+    status = 422 if request.method == "POST" and form.errors else 200
+    return (
+        render_template(
+            "authorities/create.html", form=form, duplicates=duplicates, duplicate_reasons=DUPLICATE_REASONS
+        ),
+        status,
+    )
+
+
+# --- the details tabs (R-3.1) -------------------------------------------------------------
+
+
+@bp.get("/<int:authority_id>")
+@login_required
+def detail(authority_id):
+    load_authority(authority_id)
+    return redirect(url_for("authorities.show", authority_id=authority_id, tab="authority"))
+
+
+def tab_context(authority: Authority, tab: str, **extra) -> dict:
+    context = {"authority": authority, "tab": tab, "tabs": TABS, "lang": language(), **extra}
+    if tab == "modules":
+        context.update(modules_context(authority))
+    elif tab == "users":
+        context["users"] = db.session.scalars(
+            sa.select(User).where(User.authority_id == authority.id).order_by(User.surname, User.first_name)
+        ).all()
+    elif tab == "management":
+        context["managers"] = access_managers(authority)
+        context["admins"] = [user for user in authority.users if user.is_admin]
+        context["history"] = db.session.scalars(
+            sa.select(HistoryEntry)
+            .where(HistoryEntry.authority_id == authority.id)
+            .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
+            .limit(HISTORY_ON_TAB)
+        ).all()
+    return context
+
+
+def modules_context(authority: Authority) -> dict:
+    accesses = sorted(authority.module_accesses, key=lambda a: a.module.code)
+    granted = {access.module_id for access in accesses}
+    grantable = []
+    if policy.may_grant_modules(current_user, authority):
+        grantable = [
+            module
+            for module in db.session.scalars(sa.select(Module).order_by(Module.code))
+            if module.id not in granted and policy.may_manage_module(current_user, authority, module)
+        ]
+    return {
+        "accesses": accesses,
+        "grantable": grantable,
+        "may_manage": {a.id: policy.may_manage_module(current_user, authority, a.module) for a in accesses},
+    }
+
+
+@bp.get("/<int:authority_id>/<any(authority, classification, modules, users, management):tab>")
+@login_required
+def show(authority_id, tab):
+    authority = load_authority(authority_id)
+    return render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, tab))
+
+
+# --- module access (R-2.1.4, R-2.1.5, R-3.3, R-3.4) ---------------------------------------
+
+
+def fill_terms_choices(form, authority: Authority, module: Module | None):
+    lang = language()
+    entries = module.classification_list.entries if module and module.classification_list else []
+    form.classification.choices = [SelectChoice(entry.id, entry.name(lang)) for entry in entries]
+    coordinators = linked_coordinator_choices(module, authority) if module else []
+    form.linked_coordinator.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(c.id, c.official_name) for c in coordinators
+    ]
+
+
+def terms_from(form, module: Module) -> dict:
+    entries = db.session.scalars(
+        sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
+    ).all()
+    coordinator = db.session.get(Authority, form.linked_coordinator.data) if form.linked_coordinator.data else None
+    return {
+        "role": ModuleRole(form.role.data),
+        "classification_entries": entries,
+        "linked_coordinator": coordinator,
+        "settings": {name: getattr(form, name).data for name in SETTINGS},
+    }
+
+
+def apply_refusal(form, refused: Refused):
+    for field, messages in refused.errors.items():
+        target = getattr(form, field, None)
+        if target is None:
+            target = form.role
+        target.errors = list(target.errors) + [str(m) for m in messages]
+
+
+def grant_form_for(authority: Authority, module_id: int | None):
+    context = modules_context(authority)
+    if not context["grantable"]:
+        abort(403)
+    form = GrantModuleForm()
+    form.module.choices = [SelectChoice(m.id, f"{m.code} — {m.name(language())}") for m in context["grantable"]]
+    chosen = module_id or form.module.data or context["grantable"][0].id
+    module = next((m for m in context["grantable"] if m.id == chosen), None)
+    if module is None:
+        abort(403)  # a module outside the delegation, or already granted
+    form.module.data = module.id
+    if request.method == "GET" and not form.role.data:
+        form.role.data = ModuleRole.AUTHORITY.value
+    fill_terms_choices(form, authority, module)
+    return form, module
+
+
+@bp.get("/<int:authority_id>/modules/new")
+@login_required
+def new_module_access(authority_id):
+    authority = load_authority(authority_id)
+    policy.require(policy.may_grant_modules(current_user, authority))
+    form, module = grant_form_for(authority, request.args.get("module", type=int))
+    return render(
+        "authorities/show.html",
+        "authorities/_grant_form.html",
+        form=form,
+        module=module,
+        **tab_context(authority, "modules", granting=True),
+    )
+
+
+@bp.post("/<int:authority_id>/modules")
+@login_required
+def grant_module(authority_id):
+    authority = load_authority(authority_id)
+    policy.require(policy.may_grant_modules(current_user, authority))
+    form, module = grant_form_for(authority, None)
+    policy.require(policy.may_manage_module(current_user, authority, module))
+    if form.validate_on_submit():
+        try:
+            grant_module_access(current_user, authority, module, **terms_from(form, module))
+        except Refused as refused:
+            db.session.rollback()
+            apply_refusal(form, refused)
+        else:
+            db.session.commit()
+            if is_htmx():
+                response = render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, "modules"))
+                response.headers["HX-Trigger"] = "moduleAccessChanged"
+                return response
+            return redirect(url_for("authorities.show", authority_id=authority.id, tab="modules"), 303)
+    response = render(
+        "authorities/show.html",
+        "authorities/_grant_form.html",
+        status=422,
+        form=form,
+        module=module,
+        **tab_context(authority, "modules", granting=True),
+    )
+    if is_htmx():
+        response.headers["HX-Retarget"] = "#grant-form"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def render_row(access: ModuleAccess, status=200, form=None, error=None):
+    """The row (or its edit form) for htmx; the whole modules tab otherwise."""
+    authority = access.authority
+    partial = "authorities/_module_form.html" if form is not None else "authorities/_module_row.html"
+    return render(
+        "authorities/show.html",
+        partial,
+        status=status,
+        access=access,
+        form=form,
+        row_error=error,
+        **tab_context(authority, "modules", editing=access.id if form is not None else None),
+    )
+
+
+@bp.get("/<int:authority_id>/modules/<int:access_id>")
+@login_required
+def module_row(authority_id, access_id):
+    authority = load_authority(authority_id)
+    access = db.get_or_404(ModuleAccess, access_id)
+    if access.authority_id != authority.id:
+        abort(404)
+    if not is_htmx():
+        return redirect(url_for("authorities.show", authority_id=authority_id, tab="modules"))
+    return render_row(access)
+
+
+@bp.route("/<int:authority_id>/modules/<int:access_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_module(authority_id, access_id):
+    access = load_access(authority_id, access_id)
+    form = ModuleAccessForm(obj=None if request.method == "POST" else access_form_data(access))
+    fill_terms_choices(form, access.authority, access.module)
+    if form.validate_on_submit():
+        try:
+            update_module_access(current_user, access, **terms_from(form, access.module))
+            db.session.flush()
+        except Refused as refused:
+            db.session.rollback()
+            apply_refusal(form, refused)
+        else:
+            db.session.commit()
+            if not is_htmx():
+                return redirect(url_for("authorities.show", authority_id=authority_id, tab="modules"), 303)
+            response = render_row(access)
+            response.headers["HX-Trigger"] = "moduleAccessChanged"
+            return response
+        access = db.session.get(ModuleAccess, access_id)
+    status = 422 if request.method == "POST" else 200
+    return render_row(access, status=status, form=form)
+
+
+class _FormData:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def access_form_data(access: ModuleAccess):
+    return _FormData(
+        role=access.role.value,
+        classification=[entry.id for entry in access.classification_entries],
+        linked_coordinator=access.linked_coordinator_id or 0,
+        **{name: bool(getattr(access, name)) for name in SETTINGS},
+    )
+
+
+def _change_status(authority_id, access_id, operation):
+    access = load_access(authority_id, access_id)
+    error = None
+    try:
+        operation(current_user, access)
+    except Refused as refused:
+        db.session.rollback()
+        access = db.session.get(ModuleAccess, access_id)
+        error = " ".join(str(m) for messages in refused.errors.values() for m in messages)
+    else:
+        db.session.commit()
+    if not is_htmx():
+        if error:
+            flash(error, "error")
+        return redirect(url_for("authorities.show", authority_id=authority_id, tab="modules"), 303)
+    response = render_row(access, status=422 if error else 200, error=error)
+    if not error:
+        response.headers["HX-Trigger"] = "moduleAccessChanged"
+    return response
+
+
+@bp.post("/<int:authority_id>/modules/<int:access_id>/suspend")
+@login_required
+def suspend_module(authority_id, access_id):
+    return _change_status(authority_id, access_id, suspend_module_access)
+
+
+@bp.post("/<int:authority_id>/modules/<int:access_id>/restore")
+@login_required
+def restore_module(authority_id, access_id):
+    return _change_status(authority_id, access_id, restore_module_access)

@@ -1,0 +1,49 @@
+"""The details tabs (R-3.1): each a URL of its own, full page or htmx fragment."""
+
+import pytest
+
+from imi_web.models import ModuleAccess, ModuleRole
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+TABS = ["authority", "classification", "modules", "users", "management"]
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_is_a_full_page_and_a_fragment(world, login, tab):
+    client = login("nimic.admin")
+    url = f"/authorities/{world.plain.id}/{tab}"
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<html" in html and world.plain.official_name in html
+    assert f'id="tab-{tab}" href="{url}"' in html
+    assert f'aria-controls="tab-panel" aria-selected="true">' in html.split(f'id="tab-{tab}"')[1].split("</a>")[0] + ">"
+    fragment = client.get(url, htmx=True)
+    assert fragment.status_code == 200
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="authority-tabs"' in body and 'role="tabpanel"' in body
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_tab_contents_are_real_data(world, login, db, factory):
+    db.session.add(ModuleAccess(authority=world.plain, module=world.svc, role=ModuleRole.AUTHORITY))
+    world.plain.classification_entries.append(world.general.entries[0])
+    factory.commit()
+    client = login("nimic.admin")
+    base = f"/authorities/{world.plain.id}"
+    assert "Health" in client.get(base + "/classification").get_data(as_text=True)
+    assert "Module SVC" in client.get(base + "/modules").get_data(as_text=True)
+    users = client.get(base + "/users").get_data(as_text=True)
+    assert "plain.admin" in users and "valid" in users
+    management = client.get(base + "/management").get_data(as_text=True)
+    assert world.nimic.official_name in management  # its access manager
+    assert world.plain_admin.full_name in management  # an administrator
+
+
+def test_detail_redirects_to_the_first_tab_and_unknown_tabs_are_404(world, login):
+    client = login("nimic.admin")
+    assert client.get(f"/authorities/{world.plain.id}").headers["Location"] == f"/authorities/{world.plain.id}/authority"
+    assert client.get(f"/authorities/{world.plain.id}/secrets").status_code == 404
+    assert client.get("/authorities/999999/authority").status_code == 404
