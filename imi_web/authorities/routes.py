@@ -1,6 +1,7 @@
 """Views: load the objects (404) → check the policy (403) → call an operation → commit once."""
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +18,7 @@ from ..models import (
     HistoryEntry,
     Module,
     ModuleAccess,
+    ModuleRight,
     ModuleRole,
     User,
     fold,
@@ -160,7 +162,10 @@ def tab_context(authority: Authority, tab: str, **extra) -> dict:
         context.update(modules_context(authority))
     elif tab == "users":
         context["users"] = db.session.scalars(
-            sa.select(User).where(User.authority_id == authority.id).order_by(User.surname, User.first_name)
+            sa.select(User)
+            .where(User.authority_id == authority.id)
+            .options(selectinload(User.module_rights).joinedload(ModuleRight.module))
+            .order_by(User.surname, User.first_name)
         ).all()
     elif tab == "management":
         context["managers"] = access_managers(authority)
@@ -175,7 +180,17 @@ def tab_context(authority: Authority, tab: str, **extra) -> dict:
 
 
 def modules_context(authority: Authority) -> dict:
-    accesses = sorted(authority.module_accesses, key=lambda a: a.module.code)
+    accesses = db.session.scalars(
+        sa.select(ModuleAccess)
+        .join(Module)
+        .where(ModuleAccess.authority_id == authority.id)
+        .options(
+            selectinload(ModuleAccess.classification_entries),
+            joinedload(ModuleAccess.linked_coordinator),
+            joinedload(ModuleAccess.module).joinedload(Module.classification_list),
+        )
+        .order_by(Module.code)
+    ).all()
     granted = {access.module_id for access in accesses}
     grantable = []
     if policy.may_grant_modules(current_user, authority):

@@ -1,6 +1,7 @@
 """The details tabs (R-3.1): each a URL of its own, full page or htmx fragment."""
 
 import pytest
+import sqlalchemy as sa
 
 from imi_web.models import ModuleAccess, ModuleRole
 from tests.conftest import BACKENDS
@@ -47,3 +48,38 @@ def test_detail_redirects_to_the_first_tab_and_unknown_tabs_are_404(world, login
     assert client.get(f"/authorities/{world.plain.id}").headers["Location"] == f"/authorities/{world.plain.id}/authority"
     assert client.get(f"/authorities/{world.plain.id}/secrets").status_code == 404
     assert client.get("/authorities/999999/authority").status_code == 404
+
+
+@pytest.mark.parametrize("tab", ["modules", "users", "management"])
+def test_queries_per_tab_do_not_grow_with_its_rows(world, login, db, factory, tab):
+    from imi_web.users.operations import grant_all_module_rights
+
+    client = login("nimic.admin")
+    url = f"/authorities/{world.plain.id}/{tab}"
+
+    def count_queries():
+        statements = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        return len(statements)
+
+    def add_rows(n, start):
+        for i in range(start, start + n):
+            module = factory.module(f"M{i}")
+            db.session.add(ModuleAccess(authority=world.plain, module=module, role=ModuleRole.AUTHORITY))
+            user = factory.user(world.plain, username=f"extra{i}")
+            grant_all_module_rights(user, module)
+        factory.commit()
+
+    add_rows(2, 0)
+    few = count_queries()
+    add_rows(8, 2)
+    many = count_queries()
+    assert many == few, (few, many)
