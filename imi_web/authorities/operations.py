@@ -170,6 +170,17 @@ def _terms_snapshot(access: ModuleAccess) -> dict:
     }
 
 
+def _record_access(action: str, actor: User, access: ModuleAccess, changes: dict) -> None:
+    history.record(
+        action,
+        actor=actor,
+        authority=access.authority,
+        subject=access,
+        subject_label=access.module.code,
+        changes=changes,
+    )
+
+
 def grant_module_access(
     actor: User,
     authority: Authority,
@@ -207,13 +218,11 @@ def grant_module_access(
     admins = [user for user in authority.users if user.is_admin]
     for admin in admins:
         grant_all_module_rights(admin, module)
-    history.record(
+    _record_access(
         "module_access.granted",
-        actor=actor,
-        authority=authority,
-        subject=access,
-        subject_label=module.code,
-        changes={
+        actor,
+        access,
+        {
             **{field: [None, value] for field, value in _terms_snapshot(access).items()},
             "all_rights_given_to": [None, sorted(admin.full_name for admin in admins)],
         },
@@ -253,14 +262,7 @@ def update_module_access(
         setattr(access, name, value)
     changes = history.changes_between(before, _terms_snapshot(access))
     if changes:
-        history.record(
-            "module_access.updated",
-            actor=actor,
-            authority=access.authority,
-            subject=access,
-            subject_label=access.module.code,
-            changes=changes,
-        )
+        _record_access("module_access.updated", actor, access, changes)
     return access
 
 
@@ -270,13 +272,8 @@ def suspend_module_access(actor: User, access: ModuleAccess) -> ModuleAccess:
         return access
     access.status = AccessStatus.SUSPENDED
     access.suspended_at = utcnow()
-    history.record(
-        "module_access.suspended",
-        actor=actor,
-        authority=access.authority,
-        subject=access,
-        subject_label=access.module.code,
-        changes={"status": [AccessStatus.ACTIVE.value, AccessStatus.SUSPENDED.value]},
+    _record_access(
+        "module_access.suspended", actor, access, {"status": [AccessStatus.ACTIVE.value, AccessStatus.SUSPENDED.value]}
     )
     return access
 
@@ -299,12 +296,7 @@ def restore_module_access(actor: User, access: ModuleAccess) -> ModuleAccess:
         )
     access.status = AccessStatus.ACTIVE
     access.suspended_at = None
-    history.record(
-        "module_access.restored",
-        actor=actor,
-        authority=access.authority,
-        subject=access,
-        subject_label=access.module.code,
-        changes={"status": [AccessStatus.SUSPENDED.value, AccessStatus.ACTIVE.value]},
+    _record_access(
+        "module_access.restored", actor, access, {"status": [AccessStatus.SUSPENDED.value, AccessStatus.ACTIVE.value]}
     )
     return access
