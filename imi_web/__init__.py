@@ -32,7 +32,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     outbox.init_app(app)
 
-    from . import auth, authorities, errors, main, menu, security, templating
+    from . import auth, authorities, errors, main, menu, security, templating, users
 
     security.init_app(app)
     errors.init_app(app)
@@ -41,6 +41,7 @@ def create_app(config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(authorities.bp)
+    app.register_blueprint(users.bp)
 
     from .cli import imi_cli
 

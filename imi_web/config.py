@@ -45,6 +45,7 @@ class Defaults:
 
     # Password policy.
     PASSWORD_MAX_AGE_DAYS = 182  # six months
+    PASSWORD_REMINDER_DAYS = (14, 3)  # reminder mails this many days before expiry
     PASSWORD_HISTORY_SIZE = 5
     PASSWORD_MAX_FAILED_ATTEMPTS = 5
     # Argon2id cost; "RFC_9106_LOW_MEMORY" is argon2-cffi's default profile.

@@ -74,6 +74,10 @@ ACTION_LABELS = {
     "user.password_changed": _l("Password changed"),
     "user.password_blocked": _l("Password blocked"),
     "user.language_changed": _l("Language changed"),
+    "user.username_changed": _l("Username changed"),
+    "user.rights_changed": _l("User rights changed"),
+    "user.password_reset": _l("Password reset"),
+    "user.deleted": _l("User deleted"),
     "module.added": _l("Module introduced"),
     "demo.loaded": _l("Demo data loaded"),
 }
@@ -101,6 +105,7 @@ FIELD_LABELS = {
     "language": _l("Language"),
     "username": _l("Username"),
     "is_admin": _l("Administrator rights"),
+    "rights": _l("User rights"),
     "password_status": _l("Password status"),
     "is_nimic": _l("National IMI coordinator (NIMIC)"),
     "code": _l("Code"),

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from .extensions import db
 from .mail.outbox import deliver_pending
 from .models import JobLock, utcnow
+from .users.reminders import password_reminders_job
 
 
 @contextmanager
@@ -53,7 +54,8 @@ def deliver_mail_job() -> str:
 
 
 # (name, function returning a one-line report)
-JOBS = [("deliver-mail", deliver_mail_job)]
+# Jobs that queue mail come first, so that "deliver-mail" sends it in the same run.
+JOBS = [("password-reminders", password_reminders_job), ("deliver-mail", deliver_mail_job)]
 
 
 def run_jobs() -> list[tuple[str, str]]:

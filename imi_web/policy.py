@@ -48,6 +48,16 @@ def may_grant_modules(user: User, authority: Authority) -> bool:
     return may_manage(user, authority) and authority.is_active
 
 
+def may_manage_users(user: User, authority: Authority) -> bool:
+    """Tab "Users" (R-3.6, R-3.10): the country's access managers and the authority's own admins."""
+    return may_manage(user, authority) or may_administer_own(user, authority)
+
+
+def may_assign_rights(user: User, authority: Authority, module) -> bool:
+    """Give or take a module's user rights: own admins for all modules, delegates within scope."""
+    return may_administer_own(user, authority) or may_manage_module(user, authority, module)
+
+
 def may_search_directory(user: User) -> bool:
     """Menu "Authorities" → "Search": every logged-in user of an active authority (R-5.2)."""
     return bool(user and user.is_authenticated and user.authority.is_active)

@@ -43,8 +43,9 @@ def history_value(value) -> str:
 
 def init_app(app):
     from .history import action_label, field_label
+    from .users.operations import registration_complete
 
-    app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale)
+    app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale, registration_complete=registration_complete)
     app.jinja_env.filters.update(action_label=action_label, field_label=field_label, history_value=history_value)
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -324,3 +324,14 @@ def test_mail_goes_out_in_the_recipients_language(app, db, reason):
     assert "temporary password" in english.body_text.lower()
     assert "parole" not in (english.subject + english.body_text).lower()
     db.session.rollback()
+
+
+def test_own_profile_changes_the_language(client, db, factory):
+    user = factory.user(username="profile.user", language="en")
+    factory.commit()
+    client.login("profile.user", Factory.PASSWORD)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="profile-language"' in page
+    assert client.post("/language", {"language": "lv", "next": "/"}).headers["Location"] == "/"
+    db.session.refresh(user)
+    assert user.language == "lv"

@@ -22,6 +22,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..refusals import Refused
 from ..users.operations import grant_all_module_rights, register_user
 
 AUTHORITY_FIELDS = (
@@ -35,14 +36,6 @@ AUTHORITY_FIELDS = (
     "city",
 )
 SETTINGS = ("approval_required", "allocation_by_coordinator", "may_refuse_requests")
-
-
-class Refused(Exception):
-    """The operation was refused; ``errors`` maps form fields to messages."""
-
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
 
 
 def _codes(entries) -> list[str]:

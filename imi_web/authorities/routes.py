@@ -24,12 +24,12 @@ from ..models import (
     fold,
 )
 from . import bp
+from ..refusals import Refused, apply_to_form
 from .duplicates import find_duplicates
 from .forms import GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
 from .operations import (
     AUTHORITY_FIELDS,
     SETTINGS,
-    Refused,
     access_managers,
     grant_module_access,
     linked_coordinator_choices,
@@ -161,6 +161,7 @@ def tab_context(authority: Authority, tab: str, **extra) -> dict:
     if tab == "modules":
         context.update(modules_context(authority))
     elif tab == "users":
+        context["may_manage_users"] = policy.may_manage_users(current_user, authority)
         context["users"] = db.session.scalars(
             sa.select(User)
             .where(User.authority_id == authority.id)
@@ -239,14 +240,6 @@ def terms_from(form, module: Module) -> dict:
     }
 
 
-def apply_refusal(form, refused: Refused):
-    for field, messages in refused.errors.items():
-        target = getattr(form, field, None)
-        if target is None:
-            target = form.role
-        target.errors = list(target.errors) + [str(m) for m in messages]
-
-
 def grant_form_for(authority: Authority, module_id: int | None):
     context = modules_context(authority)
     if not context["grantable"]:
@@ -291,7 +284,7 @@ def grant_module(authority_id):
             grant_module_access(current_user, authority, module, **terms_from(form, module))
         except Refused as refused:
             db.session.rollback()
-            apply_refusal(form, refused)
+            apply_to_form(form, refused, fallback="role")
         else:
             db.session.commit()
             if is_htmx():
@@ -352,7 +345,7 @@ def edit_module(authority_id, access_id):
             db.session.flush()
         except Refused as refused:
             db.session.rollback()
-            apply_refusal(form, refused)
+            apply_to_form(form, refused, fallback="role")
         else:
             db.session.commit()
             if not is_htmx():
@@ -387,7 +380,7 @@ def _change_status(authority_id, access_id, operation):
     except Refused as refused:
         db.session.rollback()
         access = db.session.get(ModuleAccess, access_id)
-        error = " ".join(str(m) for messages in refused.errors.values() for m in messages)
+        error = refused.message()
     else:
         db.session.commit()
     if not is_htmx():

@@ -1,1 +1,7 @@
-"""Users of an authority. Operations only for now; the "Users" tab arrives with its issue."""
+"""Users of an authority (tab "Users", R-3.6–R-3.10) and their operations."""
+
+from flask import Blueprint
+
+bp = Blueprint("users", __name__, url_prefix="/authorities/<int:authority_id>/users")
+
+from . import routes  # noqa: E402,F401

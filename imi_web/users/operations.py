@@ -8,10 +8,13 @@ import secrets
 
 import sqlalchemy as sa
 
+from flask_babel import lazy_gettext as _l
+
 from .. import history
 from ..extensions import db
 from ..mail.outbox import queue_mail
-from ..models import Authority, Module, User, fold, utcnow
+from ..models import Authority, HistoryEntry, Module, ModuleRight, User, fold, utcnow
+from ..refusals import Refused
 from ..passwords import generate_temporary_password, hash_password
 
 USERNAME_MAX = 32
@@ -113,3 +116,111 @@ def grant_all_module_rights(user: User, module: Module) -> list:
     user.module_rights.extend(added)
     return added
 
+
+
+# --- managing users (R-3.6, R-3.7, R-3.9) ------------------------------------------------
+
+USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
+CONTACT_FIELDS = ("email", "phone")
+
+
+def registration_complete(user: User) -> bool:
+    """The user has logged in and chosen a password: the username may change now (R-3.6)."""
+    return user.last_login_at is not None and not user.password_is_temporary
+
+
+def administrators(authority: Authority) -> list[User]:
+    return [user for user in authority.users if user.is_admin]
+
+
+def change_username(actor: User, user: User, new_username: str) -> None:
+    new_username = (new_username or "").strip().lower()
+    if not registration_complete(user):
+        raise Refused({"username": [_l("The username can be changed once the user has logged in and chosen a password.")]})
+    if not USERNAME_FORMAT.match(new_username):
+        raise Refused(
+            {
+                "username": [
+                    _l(
+                        "Use 3 to 32 characters: lower-case letters a–z, digits, '.', '-' or '_', "
+                        "beginning with a letter."
+                    )
+                ]
+            }
+        )
+    if new_username == user.username:
+        return
+    taken = db.session.scalar(sa.select(User.id).where(User.username == new_username, User.id != user.id))
+    if taken is not None:
+        raise Refused({"username": [_l("This username is already taken. Choose another one.")]})
+    old = user.username
+    user.username = new_username
+    history.record(
+        "user.username_changed",
+        actor=actor,
+        authority=user.authority,
+        subject=user,
+        subject_label=user.full_name,
+        changes={"username": [old, new_username]},
+    )
+
+
+def set_rights(actor: User, user: User, *, is_admin: bool, rights: list[ModuleRight], editable_modules: list[Module]) -> None:
+    """Set administrator rights and the user rights of ``editable_modules`` (R-3.6).
+
+    Rights of other modules are kept as they are. The last administrator stays one.
+    """
+    if user.is_admin and not is_admin and administrators(user.authority) == [user]:
+        raise Refused({"is_admin": [_l("The last administrator of an authority cannot lose administrator rights.")]})
+    editable = {module.id for module in editable_modules}
+    before = {"is_admin": user.is_admin, "rights": sorted(f"{r.module.code}:{r.code}" for r in user.module_rights)}
+    kept = [right for right in user.module_rights if right.module_id not in editable]
+    chosen = [right for right in rights if right.module_id in editable]
+    user.module_rights = kept + chosen
+    user.is_admin = is_admin
+    after = {"is_admin": user.is_admin, "rights": sorted(f"{r.module.code}:{r.code}" for r in user.module_rights)}
+    changes = history.changes_between(before, after)
+    if changes:
+        history.record(
+            "user.rights_changed",
+            actor=actor,
+            authority=user.authority,
+            subject=user,
+            subject_label=user.full_name,
+            changes=changes,
+        )
+
+
+def reset_password(actor: User, user: User) -> None:
+    """A new temporary password by mail (R-3.7); unblocks, and ends the user's sessions."""
+    old_status = user.password_status().value
+    issue_temporary_password(user, actor=actor, reason="reset")
+    history.record(
+        "user.password_reset",
+        actor=actor,
+        authority=user.authority,
+        subject=user,
+        subject_label=user.full_name,
+        changes={"password_status": [old_status, "temporary"]},
+    )
+
+
+def delete_user(actor: User, user: User) -> None:
+    """Delete a user (R-3.6): the history keeps the name, not the contact data."""
+    if user.is_admin and administrators(user.authority) == [user]:
+        raise Refused({"user": [_l("The last administrator of an authority cannot be deleted.")]})
+    authority = user.authority
+    for entry in db.session.scalars(
+        sa.select(HistoryEntry).where(HistoryEntry.subject_type == User.__tablename__, HistoryEntry.subject_id == user.id)
+    ):
+        if any(field in entry.changes for field in CONTACT_FIELDS):
+            entry.changes = {k: v for k, v in entry.changes.items() if k not in CONTACT_FIELDS}
+    history.record(
+        "user.deleted",
+        actor=actor,
+        authority=authority,
+        subject=user,
+        subject_label=user.full_name,
+        changes={"username": [user.username, None]},
+    )
+    db.session.delete(user)
