@@ -60,6 +60,11 @@ def record(
     return entry
 
 
+def record_user_change(action: str, *, actor: User | None, user: User, changes: dict) -> HistoryEntry:
+    """A change to ``user``, filed under the user's authority with the user's name as label."""
+    return record(action, actor=actor, authority=user.authority, subject=user, subject_label=user.full_name, changes=changes)
+
+
 # What the history shows (R-3.5): a readable label per action and per changed field.
 ACTION_LABELS = {
     "authority.bootstrapped": _l("National IMI coordinator created"),

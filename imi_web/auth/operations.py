@@ -31,12 +31,10 @@ def authenticate(username: str, password: str) -> User | None:
             if user.failed_login_count >= current_app.config["PASSWORD_MAX_FAILED_ATTEMPTS"]:
                 old_status = user.password_status().value
                 user.password_blocked_at = utcnow()
-                history.record(
+                history.record_user_change(
                     "user.password_blocked",
                     actor=None,
-                    authority=user.authority,
-                    subject=user,
-                    subject_label=user.full_name,
+                    user=user,
                     changes={"password_status": [old_status, PasswordStatus.BLOCKED.value]},
                 )
         return None
@@ -72,12 +70,10 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
         db.session.delete(stale)
     # Other sessions end; the caller logs the current one in again with the new identity.
     user.session_nonce = secrets.token_hex(8)
-    history.record(
+    history.record_user_change(
         "user.password_changed",
         actor=user,
-        authority=user.authority,
-        subject=user,
-        subject_label=user.full_name,
+        user=user,
         changes={"password_status": [old_status, "valid"]},
     )
     return {}

@@ -32,12 +32,10 @@ def set_language():
     session["language"] = language
     session.permanent = True
     if current_user.is_authenticated and current_user.language != language:
-        history.record(
+        history.record_user_change(
             "user.language_changed",
             actor=current_user,
-            authority=current_user.authority,
-            subject=current_user,
-            subject_label=current_user.full_name,
+            user=current_user,
             changes={"language": [current_user.language, language]},
         )
         current_user.language = language

@@ -91,12 +91,10 @@ def register_user(
     db.session.add(user)
     password = issue_temporary_password(user, actor=actor, reason="registered", send_mail=send_mail)
     db.session.flush()
-    history.record(
+    history.record_user_change(
         "user.registered",
         actor=actor,
-        authority=authority,
-        subject=user,
-        subject_label=user.full_name,
+        user=user,
         changes={
             "first_name": [None, user.first_name],
             "surname": [None, user.surname],
@@ -155,12 +153,10 @@ def change_username(actor: User, user: User, new_username: str) -> None:
         raise Refused({"username": [_l("This username is already taken. Choose another one.")]})
     old = user.username
     user.username = new_username
-    history.record(
+    history.record_user_change(
         "user.username_changed",
         actor=actor,
-        authority=user.authority,
-        subject=user,
-        subject_label=user.full_name,
+        user=user,
         changes={"username": [old, new_username]},
     )
 
@@ -181,12 +177,10 @@ def set_rights(actor: User, user: User, *, is_admin: bool, rights: list[ModuleRi
     after = {"is_admin": user.is_admin, "rights": sorted(f"{r.module.code}:{r.code}" for r in user.module_rights)}
     changes = history.changes_between(before, after)
     if changes:
-        history.record(
+        history.record_user_change(
             "user.rights_changed",
             actor=actor,
-            authority=user.authority,
-            subject=user,
-            subject_label=user.full_name,
+            user=user,
             changes=changes,
         )
 
@@ -195,12 +189,10 @@ def reset_password(actor: User, user: User) -> None:
     """A new temporary password by mail (R-3.7); unblocks, and ends the user's sessions."""
     old_status = user.password_status().value
     issue_temporary_password(user, actor=actor, reason="reset")
-    history.record(
+    history.record_user_change(
         "user.password_reset",
         actor=actor,
-        authority=user.authority,
-        subject=user,
-        subject_label=user.full_name,
+        user=user,
         changes={"password_status": [old_status, "temporary"]},
     )
 
@@ -209,18 +201,10 @@ def delete_user(actor: User, user: User) -> None:
     """Delete a user (R-3.6): the history keeps the name, not the contact data."""
     if user.is_admin and administrators(user.authority) == [user]:
         raise Refused({"user": [_l("The last administrator of an authority cannot be deleted.")]})
-    authority = user.authority
     for entry in db.session.scalars(
         sa.select(HistoryEntry).where(HistoryEntry.subject_type == User.__tablename__, HistoryEntry.subject_id == user.id)
     ):
         if any(field in entry.changes for field in CONTACT_FIELDS):
             entry.changes = {k: v for k, v in entry.changes.items() if k not in CONTACT_FIELDS}
-    history.record(
-        "user.deleted",
-        actor=actor,
-        authority=authority,
-        subject=user,
-        subject_label=user.full_name,
-        changes={"username": [user.username, None]},
-    )
+    history.record_user_change("user.deleted", actor=actor, user=user, changes={"username": [user.username, None]})
     db.session.delete(user)
