@@ -53,7 +53,11 @@ class HistoryEntry(db.Model):
     """
 
     __tablename__ = "history_entry"
-    __table_args__ = (sa.Index("ix_history_entry_authority_created", "authority_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_history_entry_authority_created", "authority_id", "created_at"),
+        # A user's own entries, e.g. to drop contact data when the user is deleted (R-3.6).
+        sa.Index("ix_history_entry_subject", "subject_type", "subject_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
