@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
-from ..models import Authority, Module, ModuleAccess, ModuleRight, User
+from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRight, User
 from ..refusals import Refused, apply_to_form
 from . import bp
 from .forms import RegisterUserForm, RightsForm, UsernameForm
@@ -37,7 +37,7 @@ def active_modules(authority: Authority) -> list[Module]:
         db.session.scalars(
             sa.select(Module)
             .join(ModuleAccess)
-            .where(ModuleAccess.authority_id == authority.id, ModuleAccess.status == "active")
+            .where(ModuleAccess.authority_id == authority.id, ModuleAccess.status == AccessStatus.ACTIVE)
             .options(selectinload(Module.rights))
             .order_by(Module.code)
         )
