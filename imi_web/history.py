@@ -69,6 +69,7 @@ def record_user_change(action: str, *, actor: User | None, user: User, changes: 
 ACTION_LABELS = {
     "authority.bootstrapped": _l("National IMI coordinator created"),
     "authority.registered": _l("Authority registered"),
+    "authority.updated": _l("Authority data changed"),
     "authority.deactivated": _l("Authority deactivated"),
     "access_manager.added": _l("Access manager added"),
     "module_access.granted": _l("Access to a module granted"),
@@ -85,6 +86,8 @@ ACTION_LABELS = {
     "user.deleted": _l("User deleted"),
     "module.added": _l("Module introduced"),
     "demo.loaded": _l("Demo data loaded"),
+    "access_manager.removed": _l("Access manager removed"),
+    "access_manager.delegation_changed": _l("Access-manager delegation changed"),
 }
 
 FIELD_LABELS = {
@@ -114,6 +117,8 @@ FIELD_LABELS = {
     "password_status": _l("Password status"),
     "is_nimic": _l("National IMI coordinator (NIMIC)"),
     "code": _l("Code"),
+    "delegation": _l("Access-manager capability"),
+    "delegated_modules": _l("Delegated modules"),
 }
 
 
@@ -129,6 +134,8 @@ VALUE_LABELS = {
     "valid": _l("valid"),
     "blocked": _l("blocked"),
     "expired": _l("expired"),
+    "full": _l("all modules"),
+    "partial": _l("chosen modules only"),
 }
 
 

@@ -28,6 +28,11 @@ def may_administer_own(user: User, authority: Authority) -> bool:
     return _active_admin(user) and user.authority_id == authority.id
 
 
+def may_edit_authority(user: User, authority: Authority) -> bool:
+    """"Edit authority" (R-3.2, R-3.10): the country's access managers and its own admins."""
+    return may_manage(user, authority) or may_administer_own(user, authority)
+
+
 def may_register_authority(user: User) -> bool:
     """Menu "Administration" → "Register authority" (R-2.1)."""
     return may_administer(user)
@@ -71,3 +76,19 @@ def may_send_email(user: User) -> bool:
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)
+
+
+def may_change_access_managers(user: User, authority: Authority) -> bool:
+    """Add or remove access managers of ``authority`` (R-3.5): the country's access managers."""
+    return may_manage(user, authority)
+
+
+def may_delegate(user: User, authority: Authority) -> bool:
+    """Grant, change or withdraw ``authority``'s access-manager capability (R-1.2):
+    administrators of the active NIMIC of its country; never the NIMIC itself."""
+    return (
+        _active_admin(user)
+        and user.authority.is_nimic
+        and authority.country_id == user.authority.country_id
+        and not authority.is_nimic
+    )

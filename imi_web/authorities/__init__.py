@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("authorities", __name__, url_prefix="/authorities")
 
 from . import routes  # noqa: E402,F401
+from . import management_routes  # noqa: E402,F401

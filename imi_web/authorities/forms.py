@@ -5,7 +5,7 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import TOO_LONG
-from ..models import ModuleRole
+from ..models import DelegationScope, ModuleRole
 
 
 # WTForms has no Latvian catalog: every choice field gets our own, translated message.
@@ -26,8 +26,8 @@ def _text(label, *, required=True, max_length=300, **kw):
     return StringField(label, validators=validators + kw.pop("extra", []), **kw)
 
 
-class RegisterAuthorityForm(FlaskForm):
-    """Step 1 of R-2.1.1: the authority and its first user."""
+class AuthorityForm(FlaskForm):
+    """An authority's data (R-2.1.1): names, contact details, fields of competence."""
 
     official_name = _text(_l("Official name"))
     informal_name = _text(
@@ -51,6 +51,15 @@ class RegisterAuthorityForm(FlaskForm):
     postal_code = _text(_l("Postal code"), max_length=20)
     city = _text(_l("City"), max_length=100)
     classification = CheckboxesField(_l("Fields of competence"), coerce=int, **CHOICE_MESSAGES)
+
+
+class EditAuthorityForm(AuthorityForm):
+    # The version the form was loaded from: a save over someone else's is refused (R-3.2).
+    version = HiddenField()
+
+
+class RegisterAuthorityForm(AuthorityForm):
+    """Step 1 of R-2.1.1: the authority and its first user."""
 
     first_name = _text(_l("First name"), max_length=100)
     surname = _text(_l("Surname"), max_length=100)
@@ -91,3 +100,35 @@ class ModuleAccessForm(FlaskForm):
 
 class GrantModuleForm(ModuleAccessForm):
     module = SelectField(_l("Module"), coerce=int, **CHOICE_MESSAGES)
+
+
+NO_DELEGATION = "none"
+
+
+def _to_id(value):
+    """Form values to ids; anything else becomes 0, which matches no authority."""
+    if isinstance(value, int):
+        return value
+    return int(value) if str(value or "").isdigit() else 0
+
+
+class AccessManagerForm(FlaskForm):
+    """Add an access manager of the country to an authority (R-3.5)."""
+
+    # Any id is accepted here; the operation says why an authority cannot be a manager.
+    manager = SelectField(_l("Authority to add as access manager"), coerce=_to_id, validate_choice=False)
+
+
+class DelegationForm(FlaskForm):
+    """The access-manager capability the NIMIC delegates (R-1.2)."""
+
+    scope = RadioField(
+        _l("Access-manager capability"),
+        choices=[
+            SelectChoice(NO_DELEGATION, _l("None: not an access manager")),
+            SelectChoice(DelegationScope.FULL.value, _l("All modules")),
+            SelectChoice(DelegationScope.PARTIAL.value, _l("Chosen modules only")),
+        ],
+        **CHOICE_MESSAGES,
+    )
+    modules = CheckboxesField(_l("Modules of a partial delegation"), coerce=int, **CHOICE_MESSAGES)

@@ -75,6 +75,44 @@ def register_authority(
     return authority, user
 
 
+def update_authority(
+    actor: User,
+    authority: Authority,
+    *,
+    data: dict,
+    classification_entries: list[ClassificationEntry],
+    expected_version: int,
+) -> None:
+    """Save the authority's data (R-3.2), unless someone else saved it since it was loaded."""
+    if authority.version != expected_version:
+        raise Refused({"version": [CONFLICT]})
+    before = {field: getattr(authority, field) for field in AUTHORITY_FIELDS}
+    before["classification"] = _codes(authority.classification_entries)
+    for field in AUTHORITY_FIELDS:
+        setattr(authority, field, (data.get(field) or "").strip())
+    authority.classification_entries = list(classification_entries)
+    # Touch the row, so its version moves on even when only the classification changed.
+    authority.updated_at = utcnow()
+    after = {field: getattr(authority, field) for field in AUTHORITY_FIELDS}
+    after["classification"] = _codes(classification_entries)
+    changes = history.changes_between(before, after)
+    if changes:
+        history.record(
+            "authority.updated",
+            actor=actor,
+            authority=authority,
+            subject=authority,
+            subject_label=authority.official_name,
+            changes=changes,
+        )
+
+
+CONFLICT = _l(
+    "Someone else saved this authority while you were editing it. Your changes were not saved: "
+    "reload the authority to see the current data, then make your changes again."
+)
+
+
 def add_access_manager(actor: User, authority: Authority, manager: Authority) -> AccessManagerLink:
     link = AccessManagerLink(managed_authority_id=authority.id, manager_authority_id=manager.id)
     db.session.add(link)

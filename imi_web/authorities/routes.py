@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,9 +27,10 @@ from ..models import (
 from . import bp
 from ..refusals import Refused, apply_to_form
 from .duplicates import find_duplicates
-from .forms import GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
+from .forms import EditAuthorityForm, GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
 from .operations import (
     AUTHORITY_FIELDS,
+    CONFLICT,
     SETTINGS,
     access_managers,
     grant_module_access,
@@ -36,6 +38,7 @@ from .operations import (
     register_authority,
     restore_module_access,
     suspend_module_access,
+    update_authority,
     update_module_access,
 )
 
@@ -158,7 +161,9 @@ def detail(authority_id):
 
 def tab_context(authority: Authority, tab: str, **extra) -> dict:
     context = {"authority": authority, "tab": tab, "tabs": TABS, "lang": language(), **extra}
-    if tab == "modules":
+    if tab == "authority":
+        context["may_edit"] = policy.may_edit_authority(current_user, authority)
+    elif tab == "modules":
         context.update(modules_context(authority))
     elif tab == "users":
         context["may_manage_users"] = policy.may_manage_users(current_user, authority)
@@ -212,6 +217,62 @@ def modules_context(authority: Authority) -> dict:
 def show(authority_id, tab):
     authority = load_authority(authority_id)
     return render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, tab))
+
+
+# --- editing the authority (R-3.2) ---------------------------------------------------------
+
+
+@bp.route("/<int:authority_id>/authority/edit", methods=["GET", "POST"])
+@login_required
+def edit(authority_id):
+    authority = load_authority(authority_id)
+    policy.require(policy.may_edit_authority(current_user, authority))
+    if request.method == "POST":
+        form = EditAuthorityForm()
+    else:
+        form = EditAuthorityForm(
+            data={
+                **{field: getattr(authority, field) for field in AUTHORITY_FIELDS},
+                "classification": [entry.id for entry in authority.classification_entries],
+                "version": authority.version,
+            }
+        )
+    form.classification.choices = general_classification_choices()
+    if form.validate_on_submit():
+        entries = db.session.scalars(
+            sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
+        ).all()
+        try:
+            expected = int(form.version.data or 0)
+            update_authority(
+                current_user,
+                authority,
+                data={field: getattr(form, field).data for field in AUTHORITY_FIELDS},
+                classification_entries=entries,
+                expected_version=expected,
+            )
+            db.session.commit()
+        except (Refused, ValueError, StaleDataError):
+            # Someone else saved in between (checked here, or by the version in the UPDATE).
+            db.session.rollback()
+            form.version.errors = [str(CONFLICT)]
+        else:
+            if is_htmx():
+                return render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, "authority"))
+            return redirect(url_for("authorities.show", authority_id=authority.id, tab="authority"), 303)
+        authority = db.session.get(Authority, authority_id)
+    status = 422 if request.method == "POST" else 200
+    response = render(
+        "authorities/show.html",
+        "authorities/_authority_form.html",
+        status=status,
+        form=form,
+        **tab_context(authority, "authority", editing=True),
+    )
+    if status == 422 and is_htmx():
+        response.headers["HX-Retarget"] = "#tab-panel"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 # --- module access (R-2.1.4, R-2.1.5, R-3.3, R-3.4) ---------------------------------------

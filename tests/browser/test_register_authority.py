@@ -152,3 +152,13 @@ def test_register_grant_edit_suspend_restore(server, smtp_server, page, console,
     page.goto(users_url)
     expect(page.get_by_role("tab", name="Users")).to_have_attribute("aria-selected", "true")
     screenshot(page, "users-tab")
+
+    # Edit authority: the form replaces the tab's panel; saving shows the new data.
+    page.get_by_role("tab", name="Authority").click()
+    page.get_by_role("link", name="Edit authority").click()
+    expect(page.get_by_role("heading", name="Edit authority")).to_be_focused()
+    page.fill("#informal_name", "Būvvalde — būvniecības uzraudzība Rīgā")
+    screenshot(page, "edit-authority")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#tab-panel")).to_contain_text("Būvvalde — būvniecības uzraudzība Rīgā")
+    expect(page.get_by_role("link", name="Edit authority")).to_be_visible()

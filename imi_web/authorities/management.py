@@ -1,0 +1,110 @@
+"""Operations of the tab "Management details": access managers (R-3.5) and delegation (R-1.2).
+
+Plain functions: they take the acting user and explicit objects, change the session and
+record history; the view commits once. A refusal raises ``Refused`` with messages per form
+field, shown beside the fields.
+"""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from .. import history
+from ..extensions import db
+from ..models import AccessManagerLink, Authority, AuthorityStatus, DelegationScope, Module, User
+from ..refusals import Refused
+from .operations import access_managers, add_access_manager
+
+
+def _manager_link(authority: Authority, manager: Authority) -> AccessManagerLink | None:
+    return db.session.scalar(
+        sa.select(AccessManagerLink).where(
+            AccessManagerLink.managed_authority_id == authority.id,
+            AccessManagerLink.manager_authority_id == manager.id,
+        )
+    )
+
+
+def manager_candidates(authority: Authority) -> list[Authority]:
+    """Active access managers of the authority's country (NIMIC or delegated) not yet managing it."""
+    current = sa.select(AccessManagerLink.manager_authority_id).where(
+        AccessManagerLink.managed_authority_id == authority.id
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Authority)
+            .where(
+                Authority.country_id == authority.country_id,
+                Authority.status == AuthorityStatus.ACTIVE,
+                sa.or_(Authority.is_nimic.is_(True), Authority.access_manager_scope.is_not(None)),
+                Authority.id.not_in(current),
+            )
+            .order_by(Authority.is_nimic.desc(), Authority.official_name)
+        )
+    )
+
+
+def add_manager(actor: User, authority: Authority, manager: Authority) -> AccessManagerLink:
+    """Make ``manager`` an access manager of ``authority`` (R-3.5): an access manager of its country."""
+    if manager.country_id != authority.country_id:
+        raise Refused({"manager": [_l("The access manager must be an authority of the same country.")]})
+    if not manager.is_access_manager or not manager.is_active:
+        raise Refused({"manager": [_l("Only an active authority with the access-manager capability can be an access manager.")]})
+    if _manager_link(authority, manager) is not None:
+        raise Refused({"manager": [_l("This authority is already an access manager of the authority.")]})
+    return add_access_manager(actor, authority, manager)
+
+
+def remove_manager(actor: User, authority: Authority, manager: Authority) -> None:
+    """Remove ``manager`` from the access managers of ``authority``; never the last one (R-3.5)."""
+    link = _manager_link(authority, manager)
+    if link is None:
+        raise Refused({"manager": [_l("This authority is not an access manager of the authority.")]})
+    if len(access_managers(authority)) <= 1:
+        raise Refused({"manager": [_l("The last access manager of an authority cannot be removed.")]})
+    db.session.delete(link)
+    history.record(
+        "access_manager.removed",
+        actor=actor,
+        authority=authority,
+        subject=authority,
+        subject_label=authority.official_name,
+        changes={"access_manager": [manager.official_name, None]},
+    )
+
+
+def _delegation_snapshot(authority: Authority) -> dict:
+    return {
+        "delegation": authority.access_manager_scope.value if authority.access_manager_scope else None,
+        "delegated_modules": sorted(module.code for module in authority.delegated_modules),
+    }
+
+
+def set_delegation(
+    actor: User, authority: Authority, scope: DelegationScope | None, modules: list[Module]
+) -> Authority:
+    """The NIMIC grants, narrows or withdraws the access-manager capability (R-1.2).
+
+    ``scope`` None withdraws it; FULL covers every module; PARTIAL the listed ``modules``.
+    The policies read the scope on every request, so a change applies at the next one.
+    """
+    if authority.is_nimic:
+        raise Refused({"scope": [_l("The national IMI coordinator is always an access manager for all modules.")]})
+    if authority.country_id != actor.authority.country_id:
+        raise Refused({"scope": [_l("Access management can be delegated only to authorities of your country.")]})
+    if scope == DelegationScope.PARTIAL and not modules:
+        raise Refused({"modules": [_l("Choose at least one module for a delegation of chosen modules.")]})
+    before = _delegation_snapshot(authority)
+    authority.access_manager_scope = scope
+    authority.delegated_modules = sorted(modules, key=lambda m: m.code) if scope == DelegationScope.PARTIAL else []
+    changes = history.changes_between(before, _delegation_snapshot(authority))
+    if changes:
+        changes = {**{field: [before[field], before[field]] for field in before}, **changes}
+        history.record(
+            "access_manager.delegation_changed",
+            actor=actor,
+            authority=authority,
+            subject=authority,
+            subject_label=authority.official_name,
+            changes=changes,
+        )
+    return authority
