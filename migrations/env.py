@@ -3,6 +3,8 @@ from logging.config import fileConfig
 
 from flask import current_app
 
+from imi_web.models.search_index import include_object
+
 from alembic import context
 
 # this is the Alembic Config object, which provides
@@ -60,7 +62,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=include_object
     )
 
     with context.begin_transaction():
@@ -95,6 +97,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

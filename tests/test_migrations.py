@@ -35,7 +35,10 @@ def test_upgrade_builds_the_model_and_downgrade_removes_it(empty_database):
         from alembic.migration import MigrationContext
 
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            from imi_web.models.search_index import include_object
+
+            context = MigrationContext.configure(conn, opts={"include_object": include_object})
+            diff = compare_metadata(context, db.metadata)
         assert diff == []
         index_names = {ix["name"] for ix in inspector.get_indexes("authority")}
         assert {"uq_authority_nimic_per_country", "ix_authority_country_status_name"} <= index_names

@@ -27,6 +27,7 @@ from ..models import (
 from . import bp
 from ..refusals import Refused, apply_to_form
 from .duplicates import find_duplicates
+from .search import Criteria, search_managed
 from .forms import EditAuthorityForm, GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
 from .operations import (
     AUTHORITY_FIELDS,
@@ -73,6 +74,28 @@ def language() -> str:
     from flask_babel import get_locale
 
     return str(get_locale())
+
+
+# --- "Managed authorities" (R-3.0, R-4.2) ---------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index():
+    policy.require(policy.may_administer(current_user))
+    criteria = Criteria.from_args(request.args)
+    results = search_managed(current_user, criteria)
+    lang = language()
+    modules = db.session.execute(sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)).all()
+    return render(
+        "authorities/index.html",
+        "authorities/_results.html",
+        criteria=criteria,
+        results=results,
+        modules=[(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules],
+        classification=[(c.value, c.label) for c in general_classification_choices()],
+        lang=lang,
+    )
 
 
 # --- registering an authority (R-2.0, R-2.1.1–) -----------------------------

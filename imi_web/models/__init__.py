@@ -24,6 +24,7 @@ from .directory import (
     ModuleRight,
 )
 from .people import PasswordHistory, User
+from . import search_index  # noqa: F401  (index DDL and events)
 from .workflow import HistoryEntry, Invitation, JobLock, OutboxMessage
 
 __all__ = [

@@ -1,0 +1,123 @@
+"""Managed authorities search (R-3.0, R-4.2): criteria, "Only my authorities", paging, queries."""
+
+import pytest
+import sqlalchemy as sa
+
+from imi_web.models import AccessManagerLink, AuthorityStatus, ModuleAccess, ModuleRole
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture
+def many(world, db, factory):
+    """Authorities managed by the NIMIC, with diacritics, cities, modules and statuses."""
+    names = [
+        ("Rīgas pilsētas būvvalde", "Rīga"), ("Jūrmalas būvvalde", "Jūrmala"), ("Valsts ieņēmumu dienests", "Rīga"),
+        ("Liepājas būvvalde", "Liepāja"), ("Ogres novada pašvaldība", "Ogre"),
+    ]
+    made = {}
+    for name, city in names:
+        authority = factory.authority(name=name, city=city)
+        db.session.add(AccessManagerLink(managed=authority, manager=world.nimic))
+        made[name] = authority
+    made["Liepājas būvvalde"].status = AuthorityStatus.DEACTIVATED
+    db.session.add(ModuleAccess(authority=made["Jūrmalas būvvalde"], module=world.svc, role=ModuleRole.AUTHORITY))
+    made["Rīgas pilsētas būvvalde"].classification_entries.append(world.general.entries[1])
+    factory.authority(name="Daugavpils būvvalde (not managed)", city="Daugavpils")
+    factory.authority(name="Tallinna ehitusamet", country="EE")
+    factory.commit()
+    return made
+
+
+def names(response):
+    html = response.get_data(as_text=True)
+    import re
+
+    return sorted(re.findall(r'<th scope="row"><a href="/authorities/\d+/authority">([^<]+)</a>', html))
+
+
+def test_default_is_only_my_active_authorities(world, many, login):
+    client = login("nimic.admin")
+    page = client.get("/authorities/")
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    assert names(page) == sorted(["Jelgavas būvvalde", "Jūrmalas būvvalde", "Ogres novada pašvaldība", "Rīgas pilsētas būvvalde", "Valsts ieņēmumu dienests"])
+    everyone = names(client.get("/authorities/?mine=no"))
+    assert "Daugavpils būvvalde (not managed)" in everyone and "Tallinna ehitusamet" not in everyone  # R-1.3
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("q=buvvalde", ["Jelgavas būvvalde", "Jūrmalas būvvalde", "Rīgas pilsētas būvvalde"]),
+    ("q=rigas", ["Rīgas pilsētas būvvalde"]),  # accents and case do not matter
+    ("q=VALDE+r", ["Jūrmalas būvvalde", "Rīgas pilsētas būvvalde"]),  # every word, anywhere in a word
+    ("q=nemumu", ["Valsts ieņēmumu dienests"]),  # the middle of a word
+    ("city=riga", ["Rīgas pilsētas būvvalde", "Valsts ieņēmumu dienests"]),
+    ("status=deactivated", ["Liepājas būvvalde"]),
+    ("q=buvvalde&status=all", ["Jelgavas būvvalde", "Jūrmalas būvvalde", "Liepājas būvvalde", "Rīgas pilsētas būvvalde"]),
+])
+def test_criteria(world, many, login, query, expected):
+    assert names(login("nimic.admin").get(f"/authorities/?{query}")) == expected
+
+
+def test_module_and_classification_criteria(world, many, login):
+    client = login("nimic.admin")
+    assert names(client.get(f"/authorities/?module={world.svc.id}")) == ["Jūrmalas būvvalde"]
+    without = names(client.get(f"/authorities/?without_module={world.svc.id}&q=buvvalde"))
+    assert without == ["Jelgavas būvvalde", "Rīgas pilsētas būvvalde"]  # R-4.2
+    assert names(client.get(f"/authorities/?classification={world.general.entries[1].id}")) == ["Rīgas pilsētas būvvalde"]
+
+
+def test_fragment_paging_and_sorting(world, many, login, app, monkeypatch):
+    from imi_web.authorities import search
+
+    monkeypatch.setattr(search, "PER_PAGE", 2)
+    monkeypatch.setattr(search.search_managed, "__defaults__", (2,))
+    client = login("nimic.admin")
+    fragment = client.get("/authorities/?q=buvvalde", htmx=True)
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and "3 authorities found" in html and "Page 1 of 2" in html
+    assert 'href="/authorities/?q=buvvalde&amp;page=2"' in html
+    second = client.get("/authorities/?q=buvvalde&page=2")
+    assert names(second) == ["Rīgas pilsētas būvvalde"]
+    backwards = names(client.get("/authorities/?q=buvvalde&sort=-name"))
+    assert backwards == ["Jūrmalas būvvalde", "Rīgas pilsētas būvvalde"]
+
+
+def test_search_index_follows_renames(world, many, login, db):
+    authority = many["Ogres novada pašvaldība"]
+    authority.official_name = "Ogres novada būvvalde"
+    db.session.commit()
+    client = login("nimic.admin")
+    assert "Ogres novada būvvalde" in names(client.get("/authorities/?q=buvvalde"))
+    assert names(client.get("/authorities/?q=pasvaldiba")) == []
+    db.session.delete(authority)
+    db.session.commit()
+    assert "Ogres novada būvvalde" not in names(client.get("/authorities/?q=buvvalde"))
+
+
+def test_queries_do_not_grow_with_results(world, many, login, db, factory):
+    client = login("nimic.admin")
+
+    def count():
+        statements = []
+        listener = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/authorities/?q=valde&status=all").status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = count()
+    for i in range(30):
+        authority = factory.authority(name=f"Papildu būvvalde {i}")
+        db.session.add(AccessManagerLink(managed=authority, manager=world.nimic))
+    factory.commit()
+    assert count() == few
+
+
+@pytest.mark.parametrize("who", ["nimic.user", "plain.admin"])
+def test_who_may_not_search(world, login, who):
+    client = login(who)
+    assert client.get("/authorities/").status_code == 403
+    assert client.get("/authorities/", htmx=True).status_code == 403
