@@ -1,0 +1,124 @@
+"""The floor of bench/run.py: the same SQL as the app's pages, raw driver, string-formatted HTML.
+
+A tiny WSGI app (``gunicorn -w 2 -k sync 'bench.floor:app'``) with no framework, no ORM, no
+templates, no session: what a request to the same database costs at least. Environment:
+``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID`` and ``BENCH_MANAGER_ID`` (the logged-in
+admin's country and authority).
+
+    /authorities/?q=&mine=yes|no&module=ID   count + page of 25, like search_managed()
+    /authorities/<id>/modules                the authority and its module accesses
+"""
+
+import html
+import os
+import re
+from urllib.parse import parse_qs, urlsplit
+
+PER_PAGE = 25
+MIN_TRIGRAM = 3
+_conn = None
+
+
+def _connect():
+    url = os.environ["BENCH_DB_URL"]
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        return "sqlite", sqlite3.connect(url.split(":///", 1)[1], check_same_thread=False)
+    import psycopg
+
+    parts = urlsplit(url)
+    conn = psycopg.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password,
+        dbname=parts.path.lstrip("/"), autocommit=True,
+    )
+    return "postgresql", conn
+
+
+def connection():
+    global _conn
+    if _conn is None:  # one per worker, opened after the fork
+        _conn = _connect()
+    return _conn
+
+
+def fold(text):
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search(dialect, conn, args):
+    p = "?" if dialect == "sqlite" else "%s"
+    where, params = [f"authority.country_id = {p}"], [int(os.environ["BENCH_COUNTRY_ID"])]
+    if args.get("mine", "yes") != "no":
+        where.append(f"authority.id IN (SELECT managed_authority_id FROM access_manager_link WHERE manager_authority_id = {p})")
+        params.append(int(os.environ["BENCH_MANAGER_ID"]))
+    for word in fold(args.get("q", "")).split():
+        if dialect == "sqlite" and len(word) >= MIN_TRIGRAM:
+            where.append(f"authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})")
+            params.append('"' + word.replace('"', '""') + '"')
+        else:
+            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
+            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    where.append(f"authority.status = {p}")
+    params.append("active")
+    if args.get("module", "").isdigit():
+        where.append(
+            f"authority.id IN (SELECT authority_id FROM module_access WHERE module_id = {p} AND status = {p})"
+        )
+        params += [int(args["module"]), "active"]
+    clause = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) FROM authority WHERE {clause}", params).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT id, official_name, informal_name, city, status FROM authority WHERE {clause} "
+        f"ORDER BY search_name, id LIMIT {PER_PAGE} OFFSET 0",
+        params,
+    ).fetchall()
+    out = [f'<div id="results"><p>{total} authorities</p><table><tbody>']
+    for aid, official, informal, city, status in rows:
+        out.append(
+            f'<tr><td><a href="/authorities/{aid}/authority">{html.escape(official)}</a>'
+            f"<br><small>{html.escape(informal or '')}</small></td><td>{html.escape(city or '')}</td>"
+            f"<td>{html.escape(status)}</td></tr>"
+        )
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def modules_tab(dialect, conn, authority_id):
+    p = "?" if dialect == "sqlite" else "%s"
+    authority = conn.execute(f"SELECT id, official_name, country_id FROM authority WHERE id = {p}", [authority_id]).fetchone()
+    rows = conn.execute(
+        "SELECT module_access.id, module.code, module.name_lv, module_access.role, module_access.status, "
+        "module_access.granted_at FROM module_access JOIN module ON module.id = module_access.module_id "
+        f"WHERE module_access.authority_id = {p} ORDER BY module.code",
+        [authority_id],
+    ).fetchall()
+    out = [f'<div id="tab"><h2>{html.escape(authority[1])}</h2><table><tbody>']
+    for mid, code, name, role, status, granted in rows:
+        out.append(
+            f'<tr id="access-{mid}"><td>{html.escape(code)} — {html.escape(name)}</td><td>{role}</td>'
+            f"<td>{status}</td><td>{str(granted)[:10]}</td></tr>"
+        )
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def app(environ, start_response):
+    dialect, conn = connection()
+    path = environ.get("PATH_INFO", "")
+    args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if path == "/authorities/":
+        body = search(dialect, conn, args)
+        if environ.get("HTTP_HX_REQUEST") != "true":
+            body = f"<!doctype html><html><head><title>IMI</title></head><body><form></form>{body}</body></html>"
+    elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
+        body = modules_tab(dialect, conn, int(m.group(1)))
+    else:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+    data = body.encode()
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))])
+    return [data]

@@ -1,0 +1,195 @@
+"""Measure the search pages against a floor (issue 5, item 6).
+
+    python bench/run.py --url sqlite:////tmp/bench-100k.sqlite3 [--duration 10]
+
+Serves the app (``wsgi:app``) and the floor (``bench/floor.py``: the same SQL, raw driver,
+string HTML) with gunicorn ``-w 2 -k sync`` on free ports of 127.0.0.1, logs in as
+``bench.admin`` and runs ``wrk -t2 -c8 -d<duration>s --latency`` on each case, app then floor.
+wrk prints the 50/75/90/99th percentiles (no 95th): p50, p90 and p99 are reported.
+The database must have been made by bench/generate.py.
+"""
+
+import argparse
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [GUNICORN, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn {target} exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit(f"gunicorn {target} did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def login(base: str) -> str:
+    """Log in as bench.admin; return the value of the imi_session cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login", timeout=30).read().decode()
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', page
+    )
+    data = urllib.parse.urlencode(
+        {"csrf_token": match.group(1), "username": "bench.admin", "password": "Bench-Parole-1", "next": ""}
+    ).encode()
+    opener.open(urllib.request.Request(base + "/login", data=data, headers={"Referer": base + "/login"}), timeout=30)
+    for cookie in jar:
+        if cookie.name == "imi_session":
+            return cookie.value
+    raise SystemExit("login failed: no imi_session cookie")
+
+
+def check(url: str, headers: dict) -> tuple[int, int]:
+    """One request before the load: a 200 of the page itself (not a redirect to /login)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        response = opener.open(urllib.request.Request(url, headers=headers), timeout=60)
+        return response.status, len(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, 0
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, headers: dict, duration: int) -> dict:
+    cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60).stdout
+    result = {"raw": out}
+    for pct in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        result[f"p{pct}"] = float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    result["rps"] = float(m.group(1)) if m else float("nan")
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    result["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"(\d+) requests in", out)
+    result["requests"] = int(m.group(1)) if m else 0
+    return result
+
+
+def pick(url: str) -> dict:
+    """Ids the cases need: the admin's country/authority, a module, an LV authority with modules."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        country_id, manager_id = c.execute(sa.text(
+            "SELECT a.country_id, a.id FROM user_account u JOIN authority a ON a.id = u.authority_id "
+            "WHERE u.username = 'bench.admin'")).one()
+        module_id = c.execute(sa.text("SELECT id FROM module WHERE code = 'PQ'")).scalar_one()
+        tab_id = c.execute(sa.text(
+            "SELECT a.id FROM authority a WHERE a.country_id = :c AND a.status = 'active' AND NOT a.is_nimic "
+            "AND (SELECT count(*) FROM module_access m WHERE m.authority_id = a.id) >= 2 ORDER BY a.id LIMIT 1"),
+            {"c": country_id}).scalar_one()
+        authorities = c.execute(sa.text("SELECT count(*) FROM authority")).scalar_one()
+        users = c.execute(sa.text("SELECT count(*) FROM user_account")).scalar_one()
+    engine.dispose()
+    return dict(country_id=country_id, manager_id=manager_id, module_id=module_id, tab_id=tab_id,
+                authorities=authorities, users=users)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--duration", type=int, default=10)
+    args = parser.parse_args(argv)
+
+    ids = pick(args.url)
+    print(f"# {args.url}: {ids['authorities']} authorities, {ids['users']} users", flush=True)
+    htmx = {"HX-Request": "true"}
+    cases = [
+        ("no term, full page", "/authorities/?mine=no", {}),
+        ("prefix 'rig', fragment", "/authorities/?mine=no&q=rig", htmx),
+        ("infix 'valde', fragment", "/authorities/?mine=no&q=valde", htmx),
+        ("mine + 'pils', fragment", "/authorities/?q=pils", htmx),
+        ("module PQ, fragment", f"/authorities/?mine=no&module={ids['module_id']}", htmx),
+        ("modules tab, fragment", f"/authorities/{ids['tab_id']}/modules", htmx),
+    ]
+
+    app_port, floor_port = free_port(), free_port()
+    app_env = {
+        "IMI_SQLALCHEMY_DATABASE_URI": args.url, "IMI_SECRET_KEY": "bench",
+        "IMI_SESSION_COOKIE_SECURE": "false", "IMI_MAIL_DELIVERY_THREAD": "false",
+    }
+    floor_env = {"BENCH_DB_URL": args.url, "BENCH_COUNTRY_ID": str(ids["country_id"]),
+                 "BENCH_MANAGER_ID": str(ids["manager_id"])}
+    app_proc = serve("wsgi:app", app_port, app_env)
+    floor_proc = serve("bench.floor:app", floor_port, floor_env)
+    rows = []
+    try:
+        app_base, floor_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{floor_port}"
+        cookie = {"Cookie": f"imi_session={login(app_base)}"}
+        for name, path, headers in cases:
+            status, size = check(app_base + path, {**cookie, **headers})
+            fstatus, fsize = check(floor_base + path, headers)
+            if status != 200 or fstatus != 200:
+                raise SystemExit(f"{name}: app {status}, floor {fstatus} (expected 200)")
+            app_r = wrk(app_base + path, {**cookie, **headers}, args.duration)
+            floor_r = wrk(floor_base + path, headers, args.duration)
+            for r in (app_r, floor_r):
+                if r["non2xx"]:
+                    print(r["raw"], file=sys.stderr)
+                    raise SystemExit(f"{name}: {r['non2xx']} non-2xx responses")
+            rows.append((name, path, app_r, floor_r, size, fsize))
+            print(f"  {name}: app p50 {app_r['p50']:.2f} ms ({app_r['requests']} req, {size} B), "
+                  f"floor p50 {floor_r['p50']:.2f} ms ({floor_r['requests']} req, {fsize} B)", flush=True)
+    finally:
+        stop(app_proc)
+        stop(floor_proc)
+
+    print()
+    print(f"wrk -t2 -c8 -d{args.duration}s --latency; gunicorn -w 2 -k sync; latencies in ms (wrk has no p95 line)")
+    print()
+    print("| case | app p50 | app p90 | app p99 | floor p50 | floor p90 | floor p99 | ratio p50 | ratio p90 | ratio p99 | app req/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, path, a, f, _s, _fs in rows:
+        print(f"| {name} | {a['p50']:.2f} | {a['p90']:.2f} | {a['p99']:.2f} | {f['p50']:.2f} | {f['p90']:.2f} | "
+              f"{f['p99']:.2f} | {a['p50'] / f['p50']:.1f}× | {a['p90'] / f['p90']:.1f}× | {a['p99'] / f['p99']:.1f}× | "
+              f"{a['rps']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
