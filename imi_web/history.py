@@ -60,6 +60,13 @@ def record(
     return entry
 
 
+def record_authority_change(action: str, *, actor: User | None, authority: Authority, changes: dict) -> HistoryEntry:
+    """A change to ``authority`` itself, labelled with its official name."""
+    return record(
+        action, actor=actor, authority=authority, subject=authority, subject_label=authority.official_name, changes=changes
+    )
+
+
 def record_user_change(action: str, *, actor: User | None, user: User, changes: dict) -> HistoryEntry:
     """A change to ``user``, filed under the user's authority with the user's name as label."""
     return record(action, actor=actor, authority=user.authority, subject=user, subject_label=user.full_name, changes=changes)

@@ -67,12 +67,10 @@ def bootstrap(
     )
     db.session.add(authority)
     db.session.flush()
-    history.record(
+    history.record_authority_change(
         "authority.bootstrapped",
         actor=None,
         authority=authority,
-        subject=authority,
-        subject_label=authority.official_name,
         changes={"official_name": [None, authority.official_name], "is_nimic": [None, True]},
     )
     user, password = register_user(

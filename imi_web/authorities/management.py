@@ -62,12 +62,10 @@ def remove_manager(actor: User, authority: Authority, manager: Authority) -> Non
     if len(access_managers(authority)) <= 1:
         raise Refused({"manager": [_l("The last access manager of an authority cannot be removed.")]})
     db.session.delete(link)
-    history.record(
+    history.record_authority_change(
         "access_manager.removed",
         actor=actor,
         authority=authority,
-        subject=authority,
-        subject_label=authority.official_name,
         changes={"access_manager": [manager.official_name, None]},
     )
 
@@ -99,12 +97,10 @@ def set_delegation(
     changes = history.changes_between(before, _delegation_snapshot(authority))
     if changes:
         changes = {**{field: [before[field], before[field]] for field in before}, **changes}
-        history.record(
+        history.record_authority_change(
             "access_manager.delegation_changed",
             actor=actor,
             authority=authority,
-            subject=authority,
-            subject_label=authority.official_name,
             changes=changes,
         )
     return authority

@@ -62,12 +62,10 @@ def register_authority(
     db.session.flush()
     changes = {field: [None, getattr(authority, field)] for field in AUTHORITY_FIELDS if getattr(authority, field)}
     changes["classification"] = [None, _codes(classification_entries)]
-    history.record(
+    history.record_authority_change(
         "authority.registered",
         actor=actor,
         authority=authority,
-        subject=authority,
-        subject_label=authority.official_name,
         changes=changes,
     )
     add_access_manager(actor, authority, manager)
@@ -97,12 +95,10 @@ def update_authority(
     after["classification"] = _codes(classification_entries)
     changes = history.changes_between(before, after)
     if changes:
-        history.record(
+        history.record_authority_change(
             "authority.updated",
             actor=actor,
             authority=authority,
-            subject=authority,
-            subject_label=authority.official_name,
             changes=changes,
         )
 
@@ -116,12 +112,10 @@ CONFLICT = _l(
 def add_access_manager(actor: User, authority: Authority, manager: Authority) -> AccessManagerLink:
     link = AccessManagerLink(managed_authority_id=authority.id, manager_authority_id=manager.id)
     db.session.add(link)
-    history.record(
+    history.record_authority_change(
         "access_manager.added",
         actor=actor,
         authority=authority,
-        subject=authority,
-        subject_label=authority.official_name,
         changes={"access_manager": [None, manager.official_name]},
     )
     return link
