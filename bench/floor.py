@@ -30,7 +30,7 @@ def _connect():
     parts = urlsplit(url)
     conn = psycopg.connect(
         host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password,
-        dbname=parts.path.lstrip("/"), autocommit=True,
+        dbname=parts.path.lstrip("/"),
     )
     return "postgresql", conn
 
@@ -49,33 +49,57 @@ def fold(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+COUNT_CAP = 1000
+
+
 def search(dialect, conn, args):
+    """The statements of imi_web.authorities.search.search_page, written by hand."""
     p = "?" if dialect == "sqlite" else "%s"
-    where, params = [f"authority.country_id = {p}"], [int(os.environ["BENCH_COUNTRY_ID"])]
+    where, params = [f"authority.country_id = {p}", f"authority.status = {p}"], [int(os.environ["BENCH_COUNTRY_ID"]), "active"]
     if args.get("mine", "yes") != "no":
-        where.append(f"authority.id IN (SELECT managed_authority_id FROM access_manager_link WHERE manager_authority_id = {p})")
+        where.append(
+            "EXISTS (SELECT 1 FROM access_manager_link WHERE access_manager_link.manager_authority_id = "
+            f"{p} AND access_manager_link.managed_authority_id = authority.id)"
+        )
         params.append(int(os.environ["BENCH_MANAGER_ID"]))
-    for word in fold(args.get("q", "")).split():
-        if dialect == "sqlite" and len(word) >= MIN_TRIGRAM:
-            where.append(f"authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})")
-            params.append('"' + word.replace('"', '""') + '"')
-        else:
-            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
-            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    where.append(f"authority.status = {p}")
-    params.append("active")
     if args.get("module", "").isdigit():
         where.append(
-            f"authority.id IN (SELECT authority_id FROM module_access WHERE module_id = {p} AND status = {p})"
+            "EXISTS (SELECT 1 FROM module_access WHERE module_access.authority_id = authority.id "
+            f"AND module_access.module_id = {p} AND module_access.status = {p})"
         )
         params += [int(args["module"]), "active"]
+    words = fold(args.get("q", "")).split()[:5]
+    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
+
+    def like(word):
+        return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    for word in words:
+        if word != indexed:
+            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
+            params.append(like(word))
     clause = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) FROM authority WHERE {clause}", params).fetchone()[0]
+    if indexed:
+        phrase = '"' + indexed.replace('"', '""') + '"'
+        total = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM authority_fts JOIN authority ON authority.id = authority_fts.rowid "
+            f"WHERE authority_fts MATCH {p} AND {clause} LIMIT {COUNT_CAP + 1})",
+            [phrase, *params],
+        ).fetchone()[0]
+        if total <= COUNT_CAP:
+            clause += f" AND authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})"
+            params.append(phrase)
+        else:
+            clause += f" AND authority.search_name LIKE {p} ESCAPE '\\'"
+            params.append(like(indexed))
+    else:
+        total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1})", params).fetchone()[0]
     rows = conn.execute(
         f"SELECT id, official_name, informal_name, city, status FROM authority WHERE {clause} "
-        f"ORDER BY search_name, id LIMIT {PER_PAGE} OFFSET 0",
+        f"ORDER BY search_name, id LIMIT {PER_PAGE + 1} OFFSET 0",
         params,
-    ).fetchall()
+    ).fetchall()[:PER_PAGE]
+    total = f"more than {COUNT_CAP}" if total > COUNT_CAP else total
     out = [f'<div id="results"><p>{total} authorities</p><table><tbody>']
     for aid, official, informal, city, status in rows:
         out.append(
@@ -119,6 +143,8 @@ def app(environ, start_response):
     else:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
+    if dialect == "postgresql":
+        conn.rollback()  # one transaction per request, as the app's session has
     data = body.encode()
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))])
     return [data]

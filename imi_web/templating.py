@@ -1,6 +1,6 @@
 """Jinja helpers shared by every template."""
 
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 
 def field_attrs(field, hint=None) -> dict:
@@ -47,5 +47,5 @@ def init_app(app):
 
     app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale, registration_complete=registration_complete)
     app.jinja_env.filters.update(action_label=action_label, field_label=field_label, history_value=history_value)
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, number=format_decimal)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -29,6 +29,7 @@ from imi_web.models import (
     utcnow,
 )
 from imi_web.passwords import hash_password
+from imi_web.models.search_index import rebuild_search_index
 
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.postgres", "tests.fixtures.browser"]
 
@@ -109,6 +110,8 @@ def app(database_url, app_config):
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
+            # Plain DELETEs bypass the ORM events that keep SQLite's name index in step.
+            rebuild_search_index(conn)
         _db.engine.dispose()
 
 

@@ -1,6 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..htmx import redirect_to
@@ -24,7 +25,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, nonce = session_id.partition(":")
     if not user_id.isdigit() or not nonce:
         return None
-    user = db.session.get(User, int(user_id))
+    # One query for the user and its authority: this runs on every request.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.authority)])
     if user is None or user.session_nonce != nonce or not user.authority.is_active:
         return None
     return user

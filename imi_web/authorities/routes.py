@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,6 +14,7 @@ from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import (
     Authority,
+    AuthorityStatus,
     ClassificationEntry,
     ClassificationList,
     HistoryEntry,
@@ -26,6 +27,7 @@ from ..models import (
 )
 from . import bp
 from ..refusals import Refused, apply_to_form
+from ..templating import history_value
 from .duplicates import find_duplicates
 from .search import Criteria, search_managed
 from .forms import EditAuthorityForm, GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
@@ -50,7 +52,7 @@ DUPLICATE_REASONS = {
     "same_email": _l("same e-mail"),
     "same_website": _l("same website"),
 }
-HISTORY_ON_TAB = 50
+HISTORY_PER_PAGE = 25
 
 
 # --- loading (404) and access (403) ---------------------------------------------------
@@ -86,16 +88,27 @@ def index():
     criteria = Criteria.from_args(request.args)
     results = search_managed(current_user, criteria)
     lang = language()
-    modules = db.session.execute(sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)).all()
-    return render(
-        "authorities/index.html",
-        "authorities/_results.html",
+    context = dict(
         criteria=criteria,
         results=results,
-        modules=[(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules],
-        classification=[(c.value, c.label) for c in general_classification_choices()],
         lang=lang,
+        status_labels={status.value: history_value(status.value) for status in AuthorityStatus},
+        grant_module=None,
     )
+    if criteria.without_module:
+        # R-4.2: grant the new module straight from the results, where the delegation allows.
+        module = db.session.get(Module, criteria.without_module)
+        if module is not None and current_user.authority.manages_module(module):
+            context["grant_module"] = module
+    if not is_htmx():  # the search form: only the full page shows it
+        modules = db.session.execute(
+            sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)
+        ).all()
+        context.update(
+            modules=[(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules],
+            classification=[(c.value, c.label) for c in general_classification_choices()],
+        )
+    return render("authorities/index.html", "authorities/_results.html", **context)
 
 
 # --- registering an authority (R-2.0, R-2.1.1–R-2.1.3, R-2.1.6) -----------------------------
@@ -162,6 +175,7 @@ def create():
                 ),
                 "username",
             )
+            start_editing(authority)  # step 2 (R-2.1.4): grant modules straight away
             return redirect(url_for("authorities.show", authority_id=authority.id, tab="modules"), 303)
     status = 422 if request.method == "POST" and form.errors else 200
     return (
@@ -182,11 +196,43 @@ def detail(authority_id):
     return redirect(url_for("authorities.show", authority_id=authority_id, tab="authority"))
 
 
+# R-3.2: "Edit authority" unlocks the data on the tabs "Classification", "Modules" and
+# "Management details" too, until "Finish editing". The mode is remembered in the session
+# per authority; it only decides what the tabs offer — each change is still authorized by the
+# policy on its own route.
+EDIT_MODE = "editing_authority"
+
+
+def start_editing(authority: Authority) -> None:
+    session[EDIT_MODE] = authority.id
+
+
+def edit_mode(authority: Authority) -> bool:
+    return session.get(EDIT_MODE) == authority.id and policy.may_edit_authority(current_user, authority)
+
+
+@bp.app_context_processor
+def _edit_mode():
+    return {"edit_mode": edit_mode}
+
+
+@bp.post("/<int:authority_id>/finish-editing")
+@login_required
+def finish_editing(authority_id):
+    authority = load_authority(authority_id)
+    policy.require(policy.may_view_authority(current_user, authority))
+    if session.get(EDIT_MODE) == authority.id:
+        session.pop(EDIT_MODE)
+    tab = request.form.get("tab") if request.form.get("tab") in TABS else "authority"
+    if is_htmx():
+        return render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, tab))
+    return redirect(url_for("authorities.show", authority_id=authority.id, tab=tab), 303)
+
+
 def tab_context(authority: Authority, tab: str, **extra) -> dict:
     context = {"authority": authority, "tab": tab, "tabs": TABS, "lang": language(), **extra}
-    if tab == "authority":
-        context["may_edit"] = policy.may_edit_authority(current_user, authority)
-    elif tab == "modules":
+    context["may_edit"] = policy.may_edit_authority(current_user, authority)
+    if tab == "modules":
         context.update(modules_context(authority))
     elif tab == "users":
         context["may_manage_users"] = policy.may_manage_users(current_user, authority)
@@ -199,13 +245,32 @@ def tab_context(authority: Authority, tab: str, **extra) -> dict:
     elif tab == "management":
         context["managers"] = access_managers(authority)
         context["admins"] = [user for user in authority.users if user.is_admin]
-        context["history"] = db.session.scalars(
-            sa.select(HistoryEntry)
-            .where(HistoryEntry.authority_id == authority.id)
-            .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-            .limit(HISTORY_ON_TAB)
-        ).all()
+        context.update(history_context(authority))
     return context
+
+
+def history_context(authority: Authority) -> dict:
+    """One page of the authority's update history, newest first (R-3.5): ``?history_page=N``."""
+    page = max(request.args.get("history_page", 1, type=int), 1)
+    entries = db.session.scalars(
+        sa.select(HistoryEntry)
+        .where(HistoryEntry.authority_id == authority.id)
+        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
+        .limit(HISTORY_PER_PAGE + 1)
+        .offset((page - 1) * HISTORY_PER_PAGE)
+    ).all()
+    return {"history": entries[:HISTORY_PER_PAGE], "history_page": page, "history_older": len(entries) > HISTORY_PER_PAGE}
+
+
+@bp.get("/<int:authority_id>/management/history")
+@login_required
+def history(authority_id):
+    """The history section alone, for paging with htmx; the page itself is the tab."""
+    authority = load_authority(authority_id)
+    policy.require(policy.may_view_authority(current_user, authority))
+    if not is_htmx():
+        return redirect(url_for("authorities.show", authority_id=authority.id, tab="management", **request.args), 303)
+    return render_template("authorities/_history.html", authority=authority, **history_context(authority))
 
 
 def modules_context(authority: Authority) -> dict:
@@ -250,6 +315,7 @@ def show(authority_id, tab):
 def edit(authority_id):
     authority = load_authority(authority_id)
     policy.require(policy.may_edit_authority(current_user, authority))
+    start_editing(authority)
     if request.method == "POST":
         form = EditAuthorityForm()
     else:

@@ -16,7 +16,7 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_mail import Message
 

@@ -85,13 +85,22 @@ def _fts_after_delete(mapper, connection, authority):
         _fts_delete(connection, authority.id, authority.search_name)
 
 
+def fts_phrase(term: str) -> str:
+    """``term`` as one FTS5 phrase (quotes doubled), so no character of it is FTS syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def name_like(term: str):
+    """The folded names contain ``term``, checked row by row (on SQLite: against the name index)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Authority.search_name.like(f"%{escaped}%", escape="\\")
+
+
 def name_contains(connection_dialect: str, term: str):
     """A WHERE clause: the folded names contain ``term`` (already folded), index-bound where possible."""
     if connection_dialect == "sqlite" and len(term) >= MIN_TRIGRAM:
-        phrase = '"' + term.replace('"', '""') + '"'
-        return Authority.id.in_(sa.select(_fts.c.rowid).where(_fts.c.authority_fts.op("MATCH")(phrase)))
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Authority.search_name.like(f"%{escaped}%", escape="\\")
+        return Authority.id.in_(sa.select(_fts.c.rowid).where(_fts.c.authority_fts.op("MATCH")(fts_phrase(term))))
+    return name_like(term)
 
 
 def include_object(obj, name, type_, reflected, compare_to):

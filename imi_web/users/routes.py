@@ -1,7 +1,7 @@
 """Views of the "Users" tab: load (404) → policy (403) → operation → one commit."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

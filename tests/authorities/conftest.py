@@ -72,3 +72,9 @@ def login(app):
         return client
 
     return _login
+
+
+def start_editing(client, authority):
+    """Press "Edit authority" (R-3.2): the tabs then offer their changes."""
+    assert client.get(f"/authorities/{authority.id}/authority/edit").status_code == 200
+    return client

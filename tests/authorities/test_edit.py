@@ -94,3 +94,35 @@ def test_who_may_not_edit(world, login, db):
     assert other.get(f"/authorities/{world.coordinator.id}/authority/edit").status_code == 403
     db.session.expire_all()
     assert db.session.get(Authority, world.plain.id).official_name == "Jelgavas būvvalde"
+
+
+def test_edit_authority_unlocks_the_other_tabs_until_finished(world, login, db):
+    """R-3.2: "Edit authority" unlocks Classification, Modules and Management details; "Finish
+    editing" locks them again. The mode is per authority and per session."""
+    from imi_web.models import ModuleAccess, ModuleRole
+
+    db.session.add(ModuleAccess(authority=world.plain, module=world.svc, role=ModuleRole.AUTHORITY))
+    db.session.commit()
+    client = login("nimic.admin")
+    base = f"/authorities/{world.plain.id}"
+    locked = client.get(base + "/modules").get_data(as_text=True)
+    assert "Suspend access" not in locked and "Grant access to a module" not in locked
+    assert "To change the data on this tab, choose:" in locked and f'href="{base}/authority/edit"' in locked
+    assert client.get(base + "/authority/edit").status_code == 200
+    unlocked = client.get(base + "/modules", htmx=True).get_data(as_text=True)
+    assert "Suspend access" in unlocked and "Grant access to a module" in unlocked and "Finish editing" in unlocked
+    assert "Change the classification" in client.get(base + "/classification").get_data(as_text=True)
+    assert 'id="access-manager-form"' in client.get(base + "/management").get_data(as_text=True)
+    # Another authority is not in edit mode; another session neither.
+    assert "Finish editing" not in client.get(f"/authorities/{world.partial.id}/modules").get_data(as_text=True)
+    assert "Suspend access" not in login("nimic.admin").get(base + "/modules").get_data(as_text=True)
+    finished = client.post(base + "/finish-editing", {"tab": "modules"}, htmx=True)
+    html = finished.get_data(as_text=True)
+    assert finished.status_code == 200 and 'id="authority-tabs"' in html and "Suspend access" not in html
+    assert client.post(base + "/finish-editing", {"tab": "modules"}).headers["Location"].endswith(base + "/modules")
+
+
+def test_edit_mode_shows_nothing_to_those_who_may_not_edit(world, login):
+    client = login("ee.admin")
+    assert client.get(f"/authorities/{world.plain.id}/authority/edit").status_code == 403
+    assert client.post(f"/authorities/{world.plain.id}/finish-editing", htmx=True).status_code == 403

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from imi_web.models import AccessManagerLink, Authority, DelegationScope, HistoryEntry
+from tests.authorities.conftest import start_editing
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
@@ -45,7 +46,10 @@ def delegate(client, authority, scope, modules=(), htmx=False):
 
 
 def test_tab_offers_the_country_access_managers(world, login):
-    html = login("nimic.admin").get(f"/authorities/{world.plain.id}/management").get_data(as_text=True)
+    client = login("nimic.admin")
+    html = client.get(f"/authorities/{world.plain.id}/management").get_data(as_text=True)
+    assert 'id="access-manager-form"' not in html and "Remove" not in html  # not editing (R-3.2)
+    html = start_editing(client, world.plain).get(f"/authorities/{world.plain.id}/management").get_data(as_text=True)
     assert "<html" in html and 'id="access-manager-form"' in html
     assert world.partial.official_name in html  # a delegated access manager of LV
     assert world.coordinator.official_name not in html  # not an access manager
@@ -172,7 +176,9 @@ def test_delegation_form_as_page_and_fragment(world, login):
     assert re.search(rf'<input checked id="modules-\d" name="modules" type="checkbox" value="{world.pq.id}">', html)
     assert len(re.findall(r"<input checked", html)) == 2
     tab = client.get(f"/authorities/{world.partial.id}/management").get_data(as_text=True)
-    assert "Chosen modules only" in tab and "PQ — Module PQ" in tab and "Change the delegation" in tab
+    assert "Chosen modules only" in tab and "PQ — Module PQ" in tab and "Change the delegation" not in tab
+    tab = start_editing(client, world.partial).get(f"/authorities/{world.partial.id}/management").get_data(as_text=True)
+    assert "Change the delegation" in tab
 
 
 def test_delegation_full_partial_none_each_recorded(world, login, db):
@@ -268,3 +274,33 @@ def test_set_delegation_refuses_bad_input(world, db):
     with pytest.raises(Refused) as refused:
         set_delegation(world.nimic_admin, world.estonia, None, [])
     assert "scope" in refused.value.errors
+
+
+def test_history_is_paged_newest_first(world, login, db):
+    """R-3.5: the whole history is reachable, a page at a time; htmx swaps the section only."""
+    from imi_web.authorities.routes import HISTORY_PER_PAGE
+
+    for i in range(HISTORY_PER_PAGE + 3):
+        db.session.add(HistoryEntry(authority_id=world.plain.id, authority_name=world.plain.official_name,
+                                    action="authority.changed", actor_name=f"Actor {i:02d}", changes={"city": [str(i), str(i + 1)]}))
+    db.session.commit()
+    client = login("nimic.admin")
+    tab = client.get(f"/authorities/{world.plain.id}/management").get_data(as_text=True)
+    assert tab.count("Actor ") == HISTORY_PER_PAGE and "Older changes" in tab and "Newer changes" not in tab
+    assert f"Actor {HISTORY_PER_PAGE + 2:02d}" in tab and "Actor 00" not in tab  # newest first
+    older = client.get(f"/authorities/{world.plain.id}/management/history?history_page=2", htmx=True)
+    html = older.get_data(as_text=True)
+    assert older.status_code == 200 and html.startswith('<section id="history"') and "<html" not in html
+    assert "Actor 00" in html and "Newer changes" in html and "Older changes" not in html
+    assert f'hx-push-url="/authorities/{world.plain.id}/management?history_page=1"' in html
+    page2 = client.get(f"/authorities/{world.plain.id}/management?history_page=2").get_data(as_text=True)
+    assert "Actor 00" in page2 and "<html" in page2
+    plain = client.get(f"/authorities/{world.plain.id}/management/history?history_page=2")
+    assert plain.status_code == 303 and plain.headers["Location"].endswith("/management?history_page=2")
+
+
+@pytest.mark.parametrize("username", ["ee.admin", "nimic.user"])
+def test_history_partial_is_refused_to_outsiders(world, login, username):
+    client = login(username)
+    assert client.get(f"/authorities/{world.plain.id}/management/history", htmx=True).status_code == 403
+    assert client.get(f"/authorities/{world.plain.id}/management/history").status_code == 403

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from imi_web.models import AccessStatus, HistoryEntry, ModuleAccess, ModuleRole
+from tests.authorities.conftest import start_editing
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
@@ -112,7 +113,7 @@ def test_inline_edit_returns_form_then_row(world, login, db):
 
 
 def test_role_change_refused_while_active_allowed_after_suspension(world, login, db):
-    client = login("nimic.admin")
+    client = start_editing(login("nimic.admin"), world.plain)
     grant(client, world.plain, world.svc, role="authority")
     access = access_of(db, world.plain, world.svc)
     url = f"/authorities/{world.plain.id}/modules/{access.id}"
@@ -142,7 +143,7 @@ def test_a_module_is_granted_once(world, login, db):
 
 
 def test_partial_delegate_only_within_its_modules(world, login, db):
-    client = login("partial.admin")
+    client = start_editing(login("partial.admin"), world.plain)
     tab = client.get(f"/authorities/{world.plain.id}/modules").get_data(as_text=True)
     assert f"module={world.pq.id}" in tab and f"module={world.svc.id}" not in tab
     assert grant(client, world.plain, world.svc).status_code == 403

@@ -121,3 +121,42 @@ def test_who_may_not_search(world, login, who):
     client = login(who)
     assert client.get("/authorities/").status_code == 403
     assert client.get("/authorities/", htmx=True).status_code == 403
+
+
+@pytest.mark.parametrize("query", ["q=buvvalde", "q=valde+buv", "q=bu", "mine=yes"])
+def test_count_stops_at_the_cap_and_the_pages_go_on(world, many, login, monkeypatch, query):
+    """Past COUNT_CAP the heading says "more than", the pager has no last page, and the
+    rows are the same as with an exact count (the page comes from the name index then)."""
+    from imi_web.authorities import search
+
+    client = login("nimic.admin")
+    exact = names(client.get(f"/authorities/?{query}"))
+    assert len(exact) >= 3
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search.search_managed, "__defaults__", (2,))
+    first = client.get(f"/authorities/?{query}", htmx=True).get_data(as_text=True)
+    assert "More than 2 authorities found" in first and "Page 1" in first and "Page 1 of" not in first
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    pages, page = [], 1
+    while True:
+        response = client.get(f"/authorities/?{query}&page={page}")
+        pages += names(response)
+        if 'rel="next"' not in response.get_data(as_text=True):
+            break
+        page += 1
+    assert sorted(pages) == exact
+
+
+def test_without_module_offers_to_grant_it_from_the_results(world, many, login):
+    """R-4.2: "without access to module X" lists the authorities to grant X to, with a link to
+    the grant form with X chosen — only where the delegation covers X."""
+    html = login("nimic.admin").get(f"/authorities/?without_module={world.svc.id}&q=buvvalde").get_data(as_text=True)
+    rigas = many["Rīgas pilsētas būvvalde"]
+    assert f'href="/authorities/{rigas.id}/modules/new?module={world.svc.id}"' in html
+    assert "Grant access to SVC" in html
+    assert "Grant access to" not in login("nimic.admin").get("/authorities/?q=buvvalde").get_data(as_text=True)
+    # The partial delegate manages PQ only: it finds the authorities but is offered no grant of SVC.
+    partial = login("partial.admin").get(f"/authorities/?without_module={world.svc.id}&mine=no").get_data(as_text=True)
+    assert "Grant access to" not in partial
+    partial_pq = login("partial.admin").get(f"/authorities/?without_module={world.pq.id}&mine=no").get_data(as_text=True)
+    assert "Grant access to PQ" in partial_pq
