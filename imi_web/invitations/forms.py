@@ -1,0 +1,64 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..auth.forms import TOO_LONG
+from ..authorities.forms import CHOICE_MESSAGES, RegisterAuthorityForm, _text
+
+LANGUAGE_CHOICES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
+
+
+class InvitationForm(FlaskForm):
+    """An invitation to self-register (R-2.2.1)."""
+
+    email = _text(
+        _l("E-mail"),
+        max_length=254,
+        extra=[Email(message=_l("Enter a valid e-mail address."))],
+        render_kw={"type": "email", "autocomplete": "off"},
+    )
+    suggested_name = _text(
+        _l("Suggested authority name"),
+        description=_l("The invited authority sees it as its official name and may change it."),
+    )
+    language = SelectField(
+        _l("Language of the invitation"),
+        choices=LANGUAGE_CHOICES,
+        default="lv",
+        description=_l("The e-mail and the registration form are in this language; the form can be switched."),
+        **CHOICE_MESSAGES,
+    )
+    message = TextAreaField(
+        _l("Message (optional)"),
+        validators=[Optional(), Length(max=2000, message=TOO_LONG)],
+        description=_l("Added to the invitation e-mail."),
+    )
+
+
+class SelfRegistrationForm(RegisterAuthorityForm):
+    """The invited authority's own data and its first user (R-2.2.2): the fields of R-2.1.1.
+
+    There is no country field: the country is the invitation's.
+    """
+
+
+class CorrectRegistrationForm(RegisterAuthorityForm):
+    """The access manager's corrections before validating (R-2.2.4)."""
+
+    version = HiddenField()
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the rejection"),
+        validators=[
+            DataRequired(message=_l("Give the reason for the rejection.")),
+            Length(max=2000, message=TOO_LONG),
+        ],
+        description=_l("Sent to the applicant by e-mail."),
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (resend, revoke): the CSRF token only."""

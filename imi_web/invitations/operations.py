@@ -1,0 +1,425 @@
+"""Operations on invitations to self-register (R-2.2): plain functions, the view commits once.
+
+The link's token is ``secrets.token_urlsafe(32)`` (256 bits); only its SHA-256 hash is stored.
+Every change of an invitation's status is a conditional UPDATE on the status it must have
+(``WHERE status = 'sent'``), so two requests racing for the same invitation (two submissions
+of one link, a submission and a revocation, two validations) change it once: the loser
+updates no row and is refused. The unique ``Invitation.authority_id`` is a second guard.
+"""
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extraction finds it
+
+from .. import history
+from ..authorities.operations import AUTHORITY_FIELDS, access_managers, add_access_manager, update_authority
+from ..extensions import db
+from ..mail.outbox import queue_mail
+from ..models import (
+    Authority,
+    AuthorityStatus,
+    ClassificationEntry,
+    Invitation,
+    InvitationStatus,
+    User,
+    utcnow,
+)
+from ..refusals import Refused
+from ..users.operations import administrators, issue_temporary_password, register_user
+
+TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 bits of randomness
+LINK_PATH = "/register/"  # registration.start
+USER_FIELDS = ("first_name", "surname", "email", "phone", "language")
+
+# The one message for every link that cannot be used: expired, used, revoked, forged, truncated.
+INVALID_LINK = _l(
+    "This registration link cannot be used. It may have expired, been used already or been revoked. "
+    "Ask the authority that invited you to send you a new invitation."
+)
+NOT_AWAITING = _l("This registration is no longer awaiting validation.")
+NOT_OPEN = _l("This invitation has been used or revoked: it can no longer be sent again or revoked.")
+
+# What the list shows; "expired" is derived from expires_at (a sent invitation past it).
+EXPIRED = "expired"
+STATUS_LABELS = {
+    InvitationStatus.SENT.value: pgettext("invitation status", "sent"),
+    InvitationStatus.REGISTERED.value: pgettext("invitation status", "registered — awaiting validation"),
+    InvitationStatus.VALIDATED.value: pgettext("invitation status", "validated"),
+    InvitationStatus.REJECTED.value: pgettext("invitation status", "rejected"),
+    EXPIRED: pgettext("invitation status", "expired"),
+    InvitationStatus.REVOKED.value: pgettext("invitation status", "revoked"),
+}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh link token and its hash; only the hash is kept."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hash_token(token)
+
+
+def invitation_link(token: str) -> str:
+    """The link of the mail: always from the configured BASE_URL, never from the request's Host."""
+    return current_app.config["BASE_URL"].rstrip("/") + LINK_PATH + token
+
+
+def expiry():
+    return utcnow() + timedelta(days=current_app.config["INVITATION_VALID_DAYS"])
+
+
+def display_status(invitation: Invitation, now=None) -> str:
+    """The status shown in the list: a sent invitation past its expiry is "expired"."""
+    if invitation.status == InvitationStatus.SENT and invitation.expires_at <= (now or utcnow()):
+        return EXPIRED
+    return invitation.status.value
+
+
+def _send(invitation: Invitation, token: str) -> None:
+    queue_mail(
+        invitation.email,
+        "invitation",
+        invitation.language,
+        inviting_authority=invitation.inviting_authority.official_name,
+        suggested_name=invitation.suggested_name,
+        message=invitation.message,
+        link=invitation_link(token),
+        expires_at=invitation.expires_at,
+    )
+
+
+def _record(action: str, actor: User | None, invitation: Invitation, changes: dict) -> None:
+    """Invitations are filed under the inviting authority's history (R-3.5)."""
+    history.record(
+        action,
+        actor=actor,
+        authority=invitation.inviting_authority,
+        subject=invitation,
+        subject_label=invitation.email,
+        changes=changes,
+    )
+
+
+def _transition(invitation: Invitation, old: InvitationStatus, **values) -> bool:
+    """``UPDATE invitation SET … WHERE id = … AND status = old``: True if this request won."""
+    result = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == old)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(invitation)
+    return True
+
+
+# --- the access manager's side (R-2.2.1) ------------------------------------------------------
+
+
+def create_invitation(actor: User, *, email: str, suggested_name: str, language: str, message: str) -> Invitation:
+    """Invite ``email`` to register an authority in the actor's country; mail the link."""
+    token, token_hash = new_token()
+    invitation = Invitation(
+        country_id=actor.authority.country_id,
+        inviting_authority_id=actor.authority_id,
+        invited_by_user_id=actor.id,
+        email=email.strip(),
+        suggested_name=(suggested_name or "").strip(),
+        language=language,
+        message=(message or "").strip(),
+        token_hash=token_hash,
+        status=InvitationStatus.SENT,
+        expires_at=expiry(),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    _send(invitation, token)
+    _record(
+        "invitation.created",
+        actor,
+        invitation,
+        {
+            "email": [None, invitation.email],
+            "suggested_name": [None, invitation.suggested_name],
+            "language": [None, invitation.language],
+            "expires_at": [None, invitation.expires_at],
+        },
+    )
+    return invitation
+
+
+def resend_invitation(actor: User, invitation: Invitation) -> Invitation:
+    """A new link (the old one stops working) with a new expiry, mailed again."""
+    token, token_hash = new_token()
+    old_expiry = invitation.expires_at
+    if not _transition(invitation, InvitationStatus.SENT, token_hash=token_hash, expires_at=expiry()):
+        raise Refused({"invitation": [NOT_OPEN]})
+    _send(invitation, token)
+    _record("invitation.resent", actor, invitation, {"expires_at": [old_expiry, invitation.expires_at]})
+    return invitation
+
+
+def revoke_invitation(actor: User, invitation: Invitation) -> Invitation:
+    if not _transition(invitation, InvitationStatus.SENT, status=InvitationStatus.REVOKED):
+        raise Refused({"invitation": [NOT_OPEN]})
+    _record(
+        "invitation.revoked",
+        actor,
+        invitation,
+        {"status": [InvitationStatus.SENT.value, InvitationStatus.REVOKED.value]},
+    )
+    return invitation
+
+
+PER_PAGE = 50
+
+
+@dataclass
+class InvitationPage:
+    rows: list
+    total: int
+    page: int
+    pages: int
+
+
+def invitations_of(authority: Authority, status: str = "", page: int = 1) -> InvitationPage:
+    """One page of the authority's invitations, newest first; ``status`` as shown (``expired``
+    included). Two queries: the count and the page."""
+    conditions = [Invitation.inviting_authority_id == authority.id]
+    now = utcnow()
+    if status == EXPIRED:
+        conditions += [Invitation.status == InvitationStatus.SENT, Invitation.expires_at <= now]
+    elif status == InvitationStatus.SENT.value:
+        conditions += [Invitation.status == InvitationStatus.SENT, Invitation.expires_at > now]
+    elif status in STATUS_LABELS:
+        conditions.append(Invitation.status == InvitationStatus(status))
+    total = db.session.scalar(sa.select(sa.func.count(Invitation.id)).where(*conditions))
+    pages = max(math.ceil(total / PER_PAGE), 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        sa.select(Invitation)
+        .where(*conditions)
+        .options(selectinload(Invitation.authority))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return InvitationPage(rows=list(rows), total=total, page=page, pages=pages)
+
+
+# --- the invited authority's side (R-2.2.2, R-2.2.3) -----------------------------------------
+
+
+def usable_invitation(token_hash: str | None) -> Invitation | None:
+    """The invitation of a link that can still be used, or None (one answer for every reason)."""
+    if not token_hash:
+        return None
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash))
+    if invitation is None or invitation.status != InvitationStatus.SENT or invitation.expires_at <= utcnow():
+        return None
+    return invitation
+
+
+def register_invited_authority(
+    token_hash: str,
+    *,
+    data: dict,
+    classification_entries: list[ClassificationEntry],
+    first_user: dict,
+) -> tuple[Authority, User]:
+    """The invited authority registers itself: "awaiting validation", in the invitation's
+    country, with its first user as administrator (no password mailed until validation)."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.token_hash == token_hash,
+            Invitation.status == InvitationStatus.SENT,
+            Invitation.expires_at > now,
+        )
+        .values(status=InvitationStatus.REGISTERED, used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise Refused({"invitation": [INVALID_LINK]})
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == token_hash).execution_options(populate_existing=True)
+    )
+    authority = Authority(
+        country_id=invitation.country_id,  # from the invitation, never from the form
+        status=AuthorityStatus.AWAITING_VALIDATION,
+        **{field: (data.get(field) or "").strip() for field in AUTHORITY_FIELDS},
+    )
+    authority.classification_entries = list(classification_entries)
+    db.session.add(authority)
+    db.session.flush()
+    changes = {field: [None, getattr(authority, field)] for field in AUTHORITY_FIELDS if getattr(authority, field)}
+    changes["classification"] = [None, sorted(entry.code for entry in classification_entries)]
+    changes["status"] = [None, AuthorityStatus.AWAITING_VALIDATION.value]
+    history.record_authority_change("authority.self_registered", actor=None, authority=authority, changes=changes)
+    user, _password = register_user(authority, actor=None, is_admin=True, send_mail=False, **first_user)
+    invitation.authority_id = authority.id
+    db.session.flush()  # the unique authority_id: one authority per invitation, whatever happens
+    _record(
+        "invitation.registered",
+        None,
+        invitation,
+        {
+            "status": [InvitationStatus.SENT.value, InvitationStatus.REGISTERED.value],
+            "authority": [None, authority.official_name],
+        },
+    )
+    for admin in administrators(invitation.inviting_authority):
+        queue_mail(
+            admin.email,
+            "invitation_registered",
+            admin.language,
+            first_name=admin.first_name,
+            authority_name=authority.official_name,
+            invited_email=invitation.email,
+            validation_link=current_app.config["BASE_URL"].rstrip("/") + f"/validation/{authority.id}",
+        )
+    return authority, user
+
+
+# --- "My tasks" → "For validation" (R-2.2.4) -------------------------------------------------
+
+
+def awaiting_validation_count(authority_id: int) -> int:
+    """One COUNT over the (inviting authority, status) index, for the menu."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Invitation.id)).where(
+            Invitation.inviting_authority_id == authority_id,
+            Invitation.status == InvitationStatus.REGISTERED,
+        )
+    )
+
+
+def awaiting_validation(authority: Authority) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .join(Authority, Authority.id == Invitation.authority_id)
+            .where(
+                Invitation.inviting_authority_id == authority.id,
+                Invitation.status == InvitationStatus.REGISTERED,
+            )
+            .order_by(Invitation.used_at, Invitation.id)
+        )
+    )
+
+
+def first_user(authority: Authority) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.authority_id == authority.id).order_by(User.id).limit(1))
+
+
+def correct_registration(
+    actor: User,
+    invitation: Invitation,
+    *,
+    data: dict,
+    classification_entries: list[ClassificationEntry],
+    user_data: dict,
+    expected_version: int,
+) -> None:
+    """The access manager corrects the registered data before validating (R-2.2.4)."""
+    if invitation.status != InvitationStatus.REGISTERED:
+        raise Refused({"invitation": [NOT_AWAITING]})
+    update_authority(
+        actor,
+        invitation.authority,
+        data=data,
+        classification_entries=classification_entries,
+        expected_version=expected_version,
+    )
+    user = first_user(invitation.authority)
+    if user is None:
+        return
+    before = history.snapshot(user, USER_FIELDS)
+    for field in USER_FIELDS:
+        setattr(user, field, (user_data.get(field) or "").strip())
+    changes = history.changes_between(before, history.snapshot(user, USER_FIELDS))
+    if changes:
+        history.record_user_change("user.updated", actor=actor, user=user, changes=changes)
+
+
+def validate_registration(actor: User, invitation: Invitation) -> Authority:
+    """Validate: the authority becomes active, the inviting authority its access manager, and
+    the first user gets a temporary password by mail (never the username)."""
+    if not _transition(invitation, InvitationStatus.REGISTERED, status=InvitationStatus.VALIDATED):
+        raise Refused({"invitation": [NOT_AWAITING]})
+    authority = invitation.authority
+    if authority.status != AuthorityStatus.AWAITING_VALIDATION:
+        raise Refused({"invitation": [NOT_AWAITING]})
+    authority.status = AuthorityStatus.ACTIVE
+    authority.updated_at = utcnow()
+    users = list(authority.users)
+    for user in users:
+        issue_temporary_password(user, actor=actor, reason="registered")
+    history.record_authority_change(
+        "authority.validated",
+        actor=actor,
+        authority=authority,
+        changes={
+            "status": [AuthorityStatus.AWAITING_VALIDATION.value, AuthorityStatus.ACTIVE.value],
+            "temporary_password_sent_to": [None, sorted(user.full_name for user in users)],
+        },
+    )
+    manager = invitation.inviting_authority
+    if manager not in access_managers(authority):
+        add_access_manager(actor, authority, manager)
+    _record("invitation.validated", actor, invitation, {"authority": [None, authority.official_name]})
+    return authority
+
+
+def reject_registration(actor: User, invitation: Invitation, reason: str) -> Authority:
+    """Reject with a reason mailed to the applicant; nothing becomes active (R-2.2.4)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused({"reason": [_l("Give the reason for the rejection.")]})
+    if not _transition(
+        invitation, InvitationStatus.REGISTERED, status=InvitationStatus.REJECTED, rejection_reason=reason
+    ):
+        raise Refused({"invitation": [NOT_AWAITING]})
+    authority = invitation.authority
+    authority.status = AuthorityStatus.REJECTED
+    authority.updated_at = utcnow()
+    history.record_authority_change(
+        "authority.rejected",
+        actor=actor,
+        authority=authority,
+        changes={
+            "status": [AuthorityStatus.AWAITING_VALIDATION.value, AuthorityStatus.REJECTED.value],
+            "rejection_reason": [None, reason],
+        },
+    )
+    _record(
+        "invitation.rejected",
+        actor,
+        invitation,
+        {"authority": [None, authority.official_name], "rejection_reason": [None, reason]},
+    )
+    recipients = {invitation.email.lower(): (invitation.email, invitation.language)}
+    for user in authority.users:
+        recipients.setdefault(user.email.lower(), (user.email, user.language))
+    for address, language in recipients.values():
+        queue_mail(
+            address,
+            "registration_rejected",
+            language,
+            authority_name=authority.official_name,
+            inviting_authority=invitation.inviting_authority.official_name,
+            reason=reason,
+        )
+    return authority

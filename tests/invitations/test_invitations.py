@@ -1,0 +1,230 @@
+"""Menu "Administration" → "Registration invitations" (R-2.2.1): create, list, resend, revoke."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from imi_web.invitations.operations import hash_token
+from imi_web.mail.outbox import deliver_pending
+from imi_web.models import HistoryEntry, Invitation, InvitationStatus, OutboxMessage, utcnow
+from tests.conftest import BACKENDS, Client, Factory
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+LINK = re.compile(r"https://imi\.example\.test/register/([A-Za-z0-9_-]+)")
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return smtp_server.config()
+
+
+def invitation_data(**overrides):
+    data = {
+        "email": "kontakti@jaunaiestade.lv.example",
+        "suggested_name": "Jaunā iestāde",
+        "language": "en",
+        "message": "Please register your authority before the end of the month.",
+    }
+    data.update(overrides)
+    return data
+
+
+def mailed_token(smtp_server, index=-1) -> str:
+    return LINK.search(smtp_server.messages[index]["body"]).group(1)
+
+
+def test_create_invitation_mails_a_single_use_link(world, login, db, smtp_server):
+    client = login("nimic.admin")
+    page = client.get("/invitations/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for label in ("E-mail", "Suggested authority name", "Language of the invitation", "Message (optional)"):
+        assert label in html
+    response = client.post("/invitations/new", invitation_data())
+    assert response.status_code == 303 and response.headers["Location"] == "/invitations/"
+    invitation = db.session.scalar(sa.select(Invitation))
+    assert invitation.status == InvitationStatus.SENT
+    assert invitation.inviting_authority_id == world.nimic.id and invitation.invited_by_user_id == world.nimic_admin.id
+    assert invitation.country_id == world.nimic.country_id
+    # Default validity: 30 days.
+    assert abs(invitation.expires_at - (utcnow() + timedelta(days=30))) < timedelta(minutes=1)
+    assert deliver_pending()["sent"] == 1
+    [mail] = smtp_server.messages
+    assert mail["to"] == ["kontakti@jaunaiestade.lv.example"]
+    assert "Please register your authority before the end of the month." in mail["body"]
+    assert "NIMIC LV" in mail["body"]
+    token = mailed_token(smtp_server)
+    # Unguessable (secrets.token_urlsafe(32): 43 characters, 256 bits), stored only as a hash.
+    assert len(token) >= 43
+    assert invitation.token_hash == hash_token(token) and token not in invitation.token_hash
+    stored = " ".join(str(e.changes) for e in db.session.scalars(sa.select(HistoryEntry)))
+    stored += " ".join(m.body_text or "" for m in db.session.scalars(sa.select(OutboxMessage)))
+    assert token not in stored
+    # History of the inviting authority, with the actor.
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "invitation.created"))
+    assert entry.authority_id == world.nimic.id and entry.actor_user_id == world.nimic_admin.id
+    assert entry.changes["email"] == [None, "kontakti@jaunaiestade.lv.example"]
+    # The list shows it.
+    listing = client.get("/invitations/").get_data(as_text=True)
+    assert "kontakti@jaunaiestade.lv.example" in listing and ">sent<" in listing
+
+
+def test_the_link_comes_from_base_url_never_from_the_host_header(world, app, db, smtp_server):
+    # Every request of this browser carries a forged Host (and forwarding headers).
+    client = Client(app.test_client())
+    client.raw.environ_base.update(
+        HTTP_HOST="evil.example", HTTP_X_FORWARDED_HOST="evil.example", HTTP_X_FORWARDED_PROTO="http"
+    )
+    assert client.login("nimic.admin", Factory.PASSWORD).status_code == 303
+    response = client.post("/invitations/new", invitation_data())
+    assert response.status_code == 303
+    deliver_pending()
+    body = smtp_server.messages[-1]["body"]
+    assert "evil.example" not in body
+    assert LINK.search(body)
+
+
+def test_validity_is_configurable(world, login, db, app, smtp_server):
+    app.config["INVITATION_VALID_DAYS"] = 3
+    client = login("nimic.admin")
+    client.post("/invitations/new", invitation_data())
+    invitation = db.session.scalar(sa.select(Invitation))
+    assert abs(invitation.expires_at - (utcnow() + timedelta(days=3))) < timedelta(minutes=1)
+
+
+def test_bad_input_is_shown_beside_the_fields(world, login, db):
+    client = login("nimic.admin")
+    response = client.post("/invitations/new", invitation_data(email="not-an-address", language="xx", suggested_name=""))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="email-error"' in html and "Enter a valid e-mail address." in html
+    assert 'id="language-error"' in html and "Choose one of the options offered." in html
+    assert 'id="suggested_name-error"' in html and "Fill in this field." in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    # As an htmx partial: the form only.
+    partial = client.post("/invitations/new", invitation_data(email=""), htmx=True)
+    assert partial.status_code == 422 and "<html" not in partial.get_data(as_text=True)
+
+
+def test_latvian_interface(world, login, db):
+    client = login("nimic.admin")
+    client.post("/language", {"language": "lv", "next": "/invitations/"})
+    html = client.get("/invitations/").get_data(as_text=True)
+    assert "Uzaicinājumi reģistrēties" in html
+    html = client.post("/invitations/new", invitation_data(email="")).get_data(as_text=True)
+    assert "Aizpildiet šo lauku." in html or "Aizpildiet" in html
+
+
+def test_list_shows_every_status_and_filters(world, login, db, invite, factory):
+    invite(email="sent@x.example")
+    invite(email="expired@x.example", expires_in=timedelta(days=-1))
+    invite(email="revoked@x.example", status=InvitationStatus.REVOKED)
+    registered = factory.authority(name="Reģistrētā iestāde")
+    invite(email="registered@x.example", status=InvitationStatus.REGISTERED, authority_id=registered.id)
+    invite(email="validated@x.example", status=InvitationStatus.VALIDATED)
+    invite(email="rejected@x.example", status=InvitationStatus.REJECTED, rejection_reason="Jau reģistrēta")
+    invite(world.estonia, world.estonia_admin, email="estonian@x.example")
+    client = login("nimic.admin")
+    html = client.get("/invitations/").get_data(as_text=True)
+    assert "6 invitations" in html and "estonian@x.example" not in html
+    for label in ("sent", "expired", "revoked", "registered — awaiting validation", "validated", "rejected"):
+        assert f">{label}</span>" in html, label
+    assert f'href="/validation/{registered.id}"' in html
+    # The derived status "expired" filters by expires_at; the filter works as a partial too.
+    partial = client.get("/invitations/?status=expired", htmx=True)
+    text = partial.get_data(as_text=True)
+    assert partial.status_code == 200 and "<html" not in text and "HX-Request" in partial.headers["Vary"]
+    assert "expired@x.example" in text and "sent@x.example" not in text
+    text = client.get("/invitations/?status=sent").get_data(as_text=True)
+    assert "sent@x.example" in text and "expired@x.example" not in text
+
+
+def test_resend_invalidates_the_old_link(world, login, db, invite, smtp_server, client):
+    invitation, old_token = invite(expires_in=timedelta(days=-2))  # expired: a resend renews it
+    manager = login("nimic.admin")
+    response = manager.post(f"/invitations/{invitation.id}/resend", htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and f'id="invitation-{invitation.id}"' in html and "the old link no longer works" in html
+    db.session.expire_all()
+    invitation = db.session.get(Invitation, invitation.id)
+    assert invitation.status == InvitationStatus.SENT and invitation.expires_at > utcnow() + timedelta(days=29)
+    deliver_pending()
+    new_token = mailed_token(smtp_server)
+    assert new_token != old_token and invitation.token_hash == hash_token(new_token)
+    client.get(f"/register/{old_token}")
+    assert client.get("/register/").status_code == 404
+    client.get(f"/register/{new_token}")
+    assert client.get("/register/").status_code == 200
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "invitation.resent"))
+    assert entry.actor_user_id == world.nimic_admin.id
+
+
+def test_revoke(world, login, db, invite, client):
+    invitation, token = invite()
+    manager = login("nimic.admin")
+    response = manager.post(f"/invitations/{invitation.id}/revoke")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).status == InvitationStatus.REVOKED
+    client.get(f"/register/{token}")
+    assert client.get("/register/").status_code == 404
+    # A revoked invitation can be neither revoked nor sent again.
+    again = manager.post(f"/invitations/{invitation.id}/resend", htmx=True)
+    assert again.status_code == 422 and "can no longer be sent again" in again.get_data(as_text=True)
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "invitation.revoked"))
+    assert entry.changes == {"status": ["sent", "revoked"]}
+
+
+@pytest.mark.parametrize("who", ["ee.admin", "partial.admin", "nimic.user", "plain.admin"])
+def test_others_cannot_resend_or_revoke(world, login, db, invite, who):
+    invitation, _token = invite()
+    client = login(who)
+    for action in ("resend", "revoke"):
+        for htmx in (False, True):
+            assert client.post(f"/invitations/{invitation.id}/{action}", htmx=htmx).status_code == 403
+    db.session.expire_all()
+    invitation = db.session.get(Invitation, invitation.id)
+    assert invitation.status == InvitationStatus.SENT
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.parametrize("who", ["nimic.user", "plain.admin"])
+def test_only_access_managers_administrators_may_invite(world, login, db, who):
+    client = login(who)
+    for htmx in (False, True):
+        assert client.get("/invitations/", htmx=htmx).status_code == 403
+        assert client.get("/invitations/new", htmx=htmx).status_code == 403
+    assert client.post("/invitations/new", invitation_data()).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+
+
+def test_anonymous_is_sent_to_login(world, client, invite):
+    invitation, _token = invite()
+    for url in ("/invitations/", "/invitations/new"):
+        response = client.get(url)
+        assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+    response = client.post(f"/invitations/{invitation.id}/revoke")
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_csrf_is_required(world, login, db, invite):
+    invitation, _token = invite()
+    client = login("nimic.admin")
+    assert client.post("/invitations/new", invitation_data(), csrf=False).status_code == 400
+    assert client.post(f"/invitations/{invitation.id}/revoke", csrf=False).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).status == InvitationStatus.SENT
+
+
+def test_the_list_is_paged(world, login, db, invite):
+    for i in range(52):
+        invite(email=f"i{i:02d}@x.example")
+    client = login("nimic.admin")
+    html = client.get("/invitations/").get_data(as_text=True)
+    assert "52 invitations" in html and "Page 1 of 2" in html and html.count('<tr id="invitation-') == 50
+    html = client.get("/invitations/?page=2", htmx=True).get_data(as_text=True)
+    assert "Page 2 of 2" in html and html.count('<tr id="invitation-') == 2 and "i00@x.example" in html
