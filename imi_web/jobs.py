@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from .extensions import db
 from .mail.outbox import deliver_pending
 from .models import JobLock, utcnow
+from .purge import deletion_reminders_job, purge_deactivated_job
 from .users.reminders import password_reminders_job
 
 
@@ -55,7 +56,12 @@ def deliver_mail_job() -> str:
 
 # (name, function returning a one-line report)
 # Jobs that queue mail come first, so that "deliver-mail" sends it in the same run.
-JOBS = [("password-reminders", password_reminders_job), ("deliver-mail", deliver_mail_job)]
+JOBS = [
+    ("password-reminders", password_reminders_job),
+    ("authority-deletion-reminders", deletion_reminders_job),
+    ("purge-deactivated", purge_deactivated_job),
+    ("deliver-mail", deliver_mail_job),
+]
 
 
 def run_jobs() -> list[tuple[str, str]]:

@@ -97,6 +97,25 @@ def run_jobs_command():
         click.echo(f"{name}: {report}")
 
 
+@imi_cli.command("purge-deactivated")
+def purge_deactivated_command():
+    """Delete the authorities deactivated long enough ago (R-5.3); print what was deleted.
+
+    Safe to run repeatedly and on several servers at once.
+    """
+    from ..jobs import lease
+    from ..purge import purge_deactivated
+
+    with lease("purge-deactivated") as taken:
+        if not taken:
+            click.echo("skipped: running on another server")
+            return
+        deleted = purge_deactivated()
+    for item in deleted:
+        click.echo(str(item))
+    click.echo(f"{len(deleted)} authorit{'y' if len(deleted) == 1 else 'ies'} deleted")
+
+
 @imi_cli.command("demo")
 def demo_command():
     """Load the demo data set (idempotent) and print the demo logins."""

@@ -191,6 +191,9 @@ class Authority(db.Model):
         enum_column(AuthorityStatus), default=AuthorityStatus.ACTIVE
     )
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the access managers were reminded of the coming deletion; cleared on
+    # reactivation, so each deactivation gets its reminder exactly once.
+    deletion_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_nimic: Mapped[bool] = mapped_column(default=False)
     # The access-manager capability: None = not an access manager; PARTIAL covers
     # the modules in access_manager_module.
