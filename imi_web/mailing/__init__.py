@@ -1,0 +1,7 @@
+"""Menu "Send e-mail" (R-6.1): an access manager writes to the users of selected authorities."""
+
+from flask import Blueprint
+
+bp = Blueprint("mailing", __name__, url_prefix="/mailing")
+
+from . import routes  # noqa: E402,F401
