@@ -32,7 +32,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     outbox.init_app(app)
 
-    from . import auth, authorities, errors, main, menu, security, templating, users
+    from . import auth, authorities, directory, errors, invitations, mailing, main, menu, security, templating, users
 
     security.init_app(app)
     errors.init_app(app)
@@ -42,6 +42,11 @@ def create_app(config=None):
     app.register_blueprint(main.bp)
     app.register_blueprint(authorities.bp)
     app.register_blueprint(users.bp)
+    app.register_blueprint(invitations.bp)
+    app.register_blueprint(invitations.registration_bp)
+    app.register_blueprint(invitations.validation_bp)
+    app.register_blueprint(directory.bp)
+    app.register_blueprint(mailing.bp)
 
     from .cli import imi_cli
 

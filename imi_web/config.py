@@ -43,11 +43,19 @@ class Defaults:
     # The public address of this installation, for links in mails.
     BASE_URL = "http://127.0.0.1:5000"
 
+    # Invitations to self-register: days a link stays valid.
+    INVITATION_VALID_DAYS = 30
+
     # Password policy.
     PASSWORD_MAX_AGE_DAYS = 182  # six months
     PASSWORD_REMINDER_DAYS = (14, 3)  # reminder mails this many days before expiry
     PASSWORD_HISTORY_SIZE = 5
     PASSWORD_MAX_FAILED_ATTEMPTS = 5
+    # Deactivated authorities: deleted this many calendar months after deactivation
+    # (same day of the month and time, or the month's last day if it is shorter); their access
+    # managers are reminded this many days before.
+    AUTHORITY_DELETION_MONTHS = 6
+    AUTHORITY_DELETION_REMINDER_DAYS = 14
     # Argon2id cost; "RFC_9106_LOW_MEMORY" is argon2-cffi's default profile.
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
 

@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extraction finds it
 
 from .extensions import db
 from .models import Authority, HistoryEntry, User
@@ -78,6 +79,8 @@ ACTION_LABELS = {
     "authority.registered": _l("Authority registered"),
     "authority.updated": _l("Authority data changed"),
     "authority.deactivated": _l("Authority deactivated"),
+    "authority.reactivated": _l("Authority reactivated"),
+    "authority.deleted": _l("Deactivated authority deleted"),
     "access_manager.added": _l("Access manager added"),
     "module_access.granted": _l("Access to a module granted"),
     "module_access.updated": _l("Module access changed"),
@@ -95,6 +98,17 @@ ACTION_LABELS = {
     "demo.loaded": _l("Demo data loaded"),
     "access_manager.removed": _l("Access manager removed"),
     "access_manager.delegation_changed": _l("Access-manager delegation changed"),
+    "mailing.sent": _l("E-mail sent to authorities"),
+    "invitation.created": _l("Registration invitation sent"),
+    "invitation.resent": _l("Registration invitation sent again"),
+    "invitation.revoked": _l("Registration invitation revoked"),
+    "invitation.registered": _l("Invited authority registered"),
+    "invitation.validated": _l("Invited authority validated"),
+    "invitation.rejected": _l("Invited authority rejected"),
+    "authority.self_registered": _l("Authority registered through an invitation"),
+    "authority.validated": _l("Authority validated"),
+    "authority.rejected": _l("Registration rejected"),
+    "user.updated": _l("User data changed"),
 }
 
 FIELD_LABELS = {
@@ -126,6 +140,17 @@ FIELD_LABELS = {
     "code": _l("Code"),
     "delegation": _l("Access-manager capability"),
     "delegated_modules": _l("Delegated modules"),
+    "subject": _l("Subject"),
+    "audience": _l("Sent to"),
+    "authorities": _l("Number of authorities"),
+    "recipients": _l("Number of recipients"),
+    "deactivated_at": _l("Deactivated on"),
+    "users": _l("Users"),
+    "suggested_name": _l("Suggested authority name"),
+    "expires_at": _l("Valid until"),
+    "authority": _l("Authority"),
+    "rejection_reason": _l("Reason for the rejection"),
+    "temporary_password_sent_to": _l("Temporary password sent to"),
 }
 
 
@@ -134,6 +159,7 @@ VALUE_LABELS = {
     "active": _l("active"),
     "suspended": _l("suspended"),
     "deactivated": _l("deactivated"),
+    "deleted": _l("deleted"),
     "awaiting_validation": _l("awaiting validation"),
     "coordinator": _l("coordinator"),
     "authority": _l("authority"),
@@ -143,6 +169,14 @@ VALUE_LABELS = {
     "expired": _l("expired"),
     "full": _l("all modules"),
     "partial": _l("chosen modules only"),
+    "administrators": _l("the administrators of the authorities"),
+    "all_users": _l("all users of the authorities"),
+    "rejected": _l("rejected"),
+    # Invitation statuses; an authority's "rejected" is the entry above.
+    "sent": pgettext("invitation status", "sent"),
+    "registered": pgettext("invitation status", "registered — awaiting validation"),
+    "validated": pgettext("invitation status", "validated"),
+    "revoked": pgettext("invitation status", "revoked"),
 }
 
 

@@ -92,3 +92,40 @@ def may_delegate(user: User, authority: Authority) -> bool:
         and authority.country_id == user.authority.country_id
         and not authority.is_nimic
     )
+
+
+def may_see_in_directory(user: User, authority: Authority) -> bool:
+    """An authority's public entry in the directory (R-5.2): active authorities only."""
+    return may_search_directory(user) and authority.is_active
+
+
+def may_deactivate_authority(user: User, authority: Authority) -> bool:
+    """Suspend all modules of ``authority`` and deactivate it (R-5.1): the country's access
+    managers. Never a NIMIC, and never one's own authority (its admins would lock themselves
+    out, and could not reactivate it: its users cannot log in while it is deactivated)."""
+    return may_manage(user, authority) and not authority.is_nimic and authority.id != user.authority_id
+
+
+def may_reactivate_authority(user: User, authority: Authority) -> bool:
+    """Reactivate ``authority`` before its deletion (R-5.4): whoever may deactivate it."""
+    return may_deactivate_authority(user, authority)
+
+
+def may_invite(user: User) -> bool:
+    """Menu "Administration" → "Registration invitations" (R-2.2.1): access managers' administrators."""
+    return may_administer(user)
+
+
+def may_manage_invitation(user: User, invitation) -> bool:
+    """Resend or revoke an invitation: administrators of the inviting authority, same country (R-1.3)."""
+    return (
+        may_administer(user)
+        and invitation.inviting_authority_id == user.authority_id
+        and invitation.country_id == user.authority.country_id
+    )
+
+
+def may_validate(user: User, invitation) -> bool:
+    """"My tasks" → "For validation" (R-2.2.4): review, correct, validate or reject a registration
+    made through an invitation of the user's own access-manager authority."""
+    return may_manage_invitation(user, invitation)
