@@ -7,6 +7,7 @@ admin's country and authority).
 
     /authorities/?q=&mine=yes|no&module=ID   count + page of 25, like search_managed()
     /authorities/<id>/modules                the authority and its module accesses
+    /directory/?q=&module=ID&role=R          count + page of 25 + their modules, like search_directory()
 """
 
 import html
@@ -24,7 +25,12 @@ def _connect():
     if url.startswith("sqlite"):
         import sqlite3
 
-        return "sqlite", sqlite3.connect(url.split(":///", 1)[1], check_same_thread=False)
+        from imi_web.extensions import SQLITE_PRAGMAS  # the app's connection settings, for a fair floor
+
+        conn = sqlite3.connect(url.split(":///", 1)[1], check_same_thread=False)
+        for pragma in SQLITE_PRAGMAS:
+            conn.execute(pragma)
+        return "sqlite", conn
     import psycopg
 
     parts = urlsplit(url)
@@ -49,7 +55,11 @@ def fold(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-COUNT_CAP = 1000
+COUNT_CAP = 500  # as imi_web.authorities.search
+
+
+def _like(word):
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def search(dialect, conn, args):
@@ -71,19 +81,16 @@ def search(dialect, conn, args):
     words = fold(args.get("q", "")).split()[:5]
     indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
 
-    def like(word):
-        return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
     for word in words:
         if word != indexed:
             where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
-            params.append(like(word))
+            params.append(_like(word))
     clause = " AND ".join(where)
     if indexed:
         phrase = '"' + indexed.replace('"', '""') + '"'
         total = conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM authority_fts JOIN authority ON authority.id = authority_fts.rowid "
-            f"WHERE authority_fts MATCH {p} AND {clause} LIMIT {COUNT_CAP + 1})",
+            f"WHERE authority_fts MATCH {p} AND {clause} LIMIT {COUNT_CAP + 1}) AS hits",
             [phrase, *params],
         ).fetchone()[0]
         if total <= COUNT_CAP:
@@ -91,9 +98,9 @@ def search(dialect, conn, args):
             params.append(phrase)
         else:
             clause += f" AND authority.search_name LIKE {p} ESCAPE '\\'"
-            params.append(like(indexed))
+            params.append(_like(indexed))
     else:
-        total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1})", params).fetchone()[0]
+        total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1}) AS hits", params).fetchone()[0]
     rows = conn.execute(
         f"SELECT id, official_name, informal_name, city, status FROM authority WHERE {clause} "
         f"ORDER BY search_name, id LIMIT {PER_PAGE + 1} OFFSET 0",
@@ -106,6 +113,89 @@ def search(dialect, conn, args):
             f'<tr><td><a href="/authorities/{aid}/authority">{html.escape(official)}</a>'
             f"<br><small>{html.escape(informal or '')}</small></td><td>{html.escape(city or '')}</td>"
             f"<td>{html.escape(status)}</td></tr>"
+        )
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def directory(dialect, conn, args):
+    """The statements of imi_web.directory.search.search_directory, written by hand."""
+    p = "?" if dialect == "sqlite" else "%s"
+    where, params = ["authority.status = " + p], ["active"]
+    access, access_params = [], []
+    if args.get("module", "").isdigit():
+        access.append(f"module_access.module_id = {p}")
+        access_params.append(int(args["module"]))
+    if args.get("role") in ("coordinator", "authority"):
+        access.append(f"module_access.role = {p}")
+        access_params.append(args["role"])
+    if access:
+        access = [f"module_access.status = {p}", *access]
+        access_params = ["active", *access_params]
+    partner = (
+        f"EXISTS (SELECT 1 FROM module_access WHERE module_access.authority_id = authority.id AND {' AND '.join(access)})"
+        if access else None
+    )
+    words = fold(args.get("q", "")).split()[:5]
+    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
+    for word in words:
+        if word != indexed:
+            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
+            params.append(_like(word))
+    clause = " AND ".join(where)
+    if indexed:
+        phrase = '"' + indexed.replace('"', '""') + '"'
+        extra = f" AND {partner}" if partner else ""
+        total = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM authority_fts JOIN authority ON authority.id = authority_fts.rowid "
+            f"WHERE authority_fts MATCH {p} AND {clause}{extra} LIMIT {COUNT_CAP + 1}) AS hits",
+            [phrase, *params, *(access_params if partner else [])],
+        ).fetchone()[0]
+    elif access:
+        total = conn.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT module_access.authority_id FROM module_access JOIN authority "
+            f"ON authority.id = module_access.authority_id WHERE {' AND '.join(access)} AND {clause} LIMIT {COUNT_CAP + 1}) AS hits",
+            [*access_params, *params],
+        ).fetchone()[0]
+    else:
+        total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1}) AS hits", params).fetchone()[0]
+    more = total > COUNT_CAP
+    if indexed:
+        if more:
+            clause += f" AND authority.search_name LIKE {p} ESCAPE '\\'"
+            params.append(_like(indexed))
+        else:
+            clause += f" AND authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})"
+            params.append(phrase)
+    if access:
+        if more or indexed:
+            clause += f" AND {partner}"
+        else:
+            clause += f" AND authority.id IN (SELECT module_access.authority_id FROM module_access WHERE {' AND '.join(access)})"
+        params += access_params
+    rows = conn.execute(
+        "SELECT authority.id, official_name, informal_name, phone, email, website, city, country.code, country.name_en "
+        f"FROM authority JOIN country ON country.id = authority.country_id WHERE {clause} "
+        f"ORDER BY search_name, authority.id LIMIT {PER_PAGE + 1} OFFSET 0",
+        params,
+    ).fetchall()[:PER_PAGE]
+    modules = {}
+    if rows:
+        ids = ", ".join(str(r[0]) for r in rows)
+        for authority_id, code, name, role in conn.execute(
+            "SELECT module_access.authority_id, module.code, module.name_en, module_access.role FROM module_access "
+            f"JOIN module ON module.id = module_access.module_id WHERE module_access.authority_id IN ({ids}) "
+            f"AND module_access.status = {p} ORDER BY module.code",
+            ["active"],
+        ):
+            modules.setdefault(authority_id, []).append(f"{html.escape(code)} — {html.escape(name)} ({role})")
+    total = f"more than {COUNT_CAP}" if more else total
+    out = [f'<div id="results"><p>{total} authorities</p><table><tbody>']
+    for aid, official, informal, phone, email, website, city, ccode, cname in rows:
+        out.append(
+            f'<tr><td><a href="/directory/{aid}">{html.escape(official)}</a><br><small>{html.escape(informal or "")}</small></td>'
+            f"<td>{html.escape(cname)}, {html.escape(city or '')}</td><td>{html.escape(email or '')}<br>{html.escape(phone or '')}</td>"
+            f"<td><ul>{''.join(f'<li>{m}</li>' for m in modules.get(aid, []))}</ul></td></tr>"
         )
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -138,6 +228,8 @@ def app(environ, start_response):
         body = search(dialect, conn, args)
         if environ.get("HTTP_HX_REQUEST") != "true":
             body = f"<!doctype html><html><head><title>IMI</title></head><body><form></form>{body}</body></html>"
+    elif path == "/directory/":
+        body = directory(dialect, conn, args)
     elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
         body = modules_tab(dialect, conn, int(m.group(1)))
     else:

@@ -147,6 +147,9 @@ def main(argv=None):
         ("mine + 'pils', fragment", "/authorities/?q=pils", htmx),
         ("module PQ, fragment", f"/authorities/?mine=no&module={ids['module_id']}", htmx),
         ("modules tab, fragment", f"/authorities/{ids['tab_id']}/modules", htmx),
+        ("directory, no term, fragment", "/directory/", htmx),
+        ("directory 'valde', fragment", "/directory/?q=valde", htmx),
+        ("directory PQ coordinators, fragment", f"/directory/?module={ids['module_id']}&role=coordinator", htmx),
     ]
 
     app_port, floor_port = free_port(), free_port()

@@ -94,6 +94,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations copy and drop tables: with foreign keys enforced, dropping a
+            # parent table would cascade into its children (the app enables them per connection).
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # end the autobegun transaction: Alembic begins its own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

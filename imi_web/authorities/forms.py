@@ -132,3 +132,35 @@ class DelegationForm(FlaskForm):
         **CHOICE_MESSAGES,
     )
     modules = CheckboxesField(_l("Modules of a partial delegation"), coerce=int, **CHOICE_MESSAGES)
+
+
+# --- what the forms with an authority's fields hand to the operations ---------------------
+
+
+def authority_data(form) -> dict:
+    """The authority's own fields (R-2.1.1) of ``form``."""
+    from .operations import AUTHORITY_FIELDS
+
+    return {field: getattr(form, field).data for field in AUTHORITY_FIELDS}
+
+
+def chosen_classification(form) -> list:
+    """The classification entries ticked in ``form.classification``."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from ..models import ClassificationEntry
+
+    ids = form.classification.data or []
+    return db.session.scalars(sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(ids))).all()
+
+
+def first_user_data(form) -> dict:
+    """The first user's fields of a registration form."""
+    return {
+        "first_name": form.first_name.data,
+        "surname": form.surname.data,
+        "email": form.user_email.data,
+        "phone": form.user_phone.data or "",
+        "language": form.user_language.data,
+    }

@@ -30,7 +30,15 @@ from ..refusals import Refused, apply_to_form
 from ..templating import history_value
 from .duplicates import find_duplicates
 from .search import Criteria, search_managed
-from .forms import EditAuthorityForm, GrantModuleForm, ModuleAccessForm, RegisterAuthorityForm
+from .forms import (
+    EditAuthorityForm,
+    GrantModuleForm,
+    ModuleAccessForm,
+    RegisterAuthorityForm,
+    authority_data,
+    chosen_classification,
+    first_user_data,
+)
 from .operations import (
     AUTHORITY_FIELDS,
     CONFLICT,
@@ -149,20 +157,12 @@ def create():
         if duplicates:
             form.not_a_duplicate.data = fingerprint
         else:
-            entries = db.session.scalars(
-                sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
-            ).all()
+            entries = chosen_classification(form)
             authority, user = register_authority(
                 current_user,
-                data={field: getattr(form, field).data for field in AUTHORITY_FIELDS},
+                data=authority_data(form),
                 classification_entries=entries,
-                first_user={
-                    "first_name": form.first_name.data,
-                    "surname": form.surname.data,
-                    "email": form.user_email.data,
-                    "phone": form.user_phone.data or "",
-                    "language": form.user_language.data,
-                },
+                first_user=first_user_data(form),
             )
             db.session.commit()
             flash(
@@ -328,15 +328,13 @@ def edit(authority_id):
         )
     form.classification.choices = general_classification_choices()
     if form.validate_on_submit():
-        entries = db.session.scalars(
-            sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
-        ).all()
+        entries = chosen_classification(form)
         try:
             expected = int(form.version.data or 0)
             update_authority(
                 current_user,
                 authority,
-                data={field: getattr(form, field).data for field in AUTHORITY_FIELDS},
+                data=authority_data(form),
                 classification_entries=entries,
                 expected_version=expected,
             )
@@ -378,9 +376,7 @@ def fill_terms_choices(form, authority: Authority, module: Module | None):
 
 
 def terms_from(form, module: Module) -> dict:
-    entries = db.session.scalars(
-        sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
-    ).all()
+    entries = chosen_classification(form)
     coordinator = db.session.get(Authority, form.linked_coordinator.data) if form.linked_coordinator.data else None
     return {
         "role": ModuleRole(form.role.data),

@@ -74,7 +74,7 @@ class Criteria:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-COUNT_CAP = 1000  # counts stop here: "more than 1 000 authorities found"
+COUNT_CAP = 500  # counts stop here: "more than 500 authorities found" (20 pages)
 MAX_WORDS = 5
 
 

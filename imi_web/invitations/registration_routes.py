@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from flask import redirect, render_template, request, session, url_for
 
 from ..extensions import db
-from ..models import ClassificationEntry
 from ..refusals import Refused
-from ..authorities.operations import AUTHORITY_FIELDS
+from ..authorities.forms import authority_data, chosen_classification, first_user_data
 from ..authorities.routes import general_classification_choices
 from . import registration_bp as bp
 from .forms import SelfRegistrationForm
@@ -61,21 +60,13 @@ def form():
     form = SelfRegistrationForm(data=prefill if request.method == "GET" else None)
     form.classification.choices = general_classification_choices()
     if form.validate_on_submit():
-        entries = db.session.scalars(
-            sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
-        ).all()
+        entries = chosen_classification(form)
         try:
             authority, user = register_invited_authority(
                 token_hash,
-                data={field: getattr(form, field).data for field in AUTHORITY_FIELDS},
+                data=authority_data(form),
                 classification_entries=entries,
-                first_user={
-                    "first_name": form.first_name.data,
-                    "surname": form.surname.data,
-                    "email": form.user_email.data,
-                    "phone": form.user_phone.data or "",
-                    "language": form.user_language.data,
-                },
+                first_user=first_user_data(form),
             )
             db.session.commit()
         except Refused:

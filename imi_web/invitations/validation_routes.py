@@ -10,12 +10,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import policy
+from ..authorities.forms import authority_data, chosen_classification, first_user_data
 from ..authorities.operations import AUTHORITY_FIELDS, CONFLICT
 from ..authorities.duplicates import find_duplicates
 from ..authorities.routes import DUPLICATE_REASONS, general_classification_choices, start_editing
 from ..extensions import db
 from ..htmx import redirect_to, render
-from ..models import ClassificationEntry, Invitation, InvitationStatus
+from ..models import Invitation, InvitationStatus
 from ..refusals import Refused, apply_to_form
 from . import validation_bp as bp
 from .forms import CorrectRegistrationForm, RejectForm
@@ -103,22 +104,14 @@ def show(authority_id):
         return review(invitation, form, RejectForm(formdata=None), status=409)
     if form.validate_on_submit():
         validating = request.form.get("action") == "validate"
-        entries = db.session.scalars(
-            sa.select(ClassificationEntry).where(ClassificationEntry.id.in_(form.classification.data or []))
-        ).all()
+        entries = chosen_classification(form)
         try:
             correct_registration(
                 current_user,
                 invitation,
-                data={field: getattr(form, field).data for field in AUTHORITY_FIELDS},
+                data=authority_data(form),
                 classification_entries=entries,
-                user_data={
-                    "first_name": form.first_name.data,
-                    "surname": form.surname.data,
-                    "email": form.user_email.data,
-                    "phone": form.user_phone.data or "",
-                    "language": form.user_language.data,
-                },
+                user_data=first_user_data(form),
                 expected_version=int(form.version.data or 0) if str(form.version.data or "").isdigit() else 0,
             )
             db.session.flush()
