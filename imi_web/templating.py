@@ -41,11 +41,19 @@ def history_value(value) -> str:
     return str(VALUE_LABELS.get(value, value)) if isinstance(value, str) else str(value)
 
 
+def postal_address(authority) -> str:
+    """"Street, postal code city", leaving out the parts that are empty; "—" if all are."""
+    town = " ".join(part for part in (authority.postal_code, authority.city) if part)
+    return ", ".join(part for part in (authority.street_address, town) if part) or "—"
+
+
 def init_app(app):
     from .history import action_label, field_label
     from .users.operations import registration_complete
 
     app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale, registration_complete=registration_complete)
-    app.jinja_env.filters.update(action_label=action_label, field_label=field_label, history_value=history_value)
+    app.jinja_env.filters.update(
+        action_label=action_label, field_label=field_label, history_value=history_value, postal_address=postal_address
+    )
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime, number=format_decimal)
     app.jinja_env.add_extension("jinja2.ext.do")

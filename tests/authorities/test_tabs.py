@@ -83,3 +83,4 @@ def test_queries_per_tab_do_not_grow_with_its_rows(world, login, db, factory, ta
     add_rows(8, 2)
     many = count_queries()
     assert many == few, (few, many)
+

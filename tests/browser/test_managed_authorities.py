@@ -78,6 +78,7 @@ def test_search_open_edit_and_switch_tabs(server, page, console, screenshot):
     page.get_by_role("button", name="Finish editing").click()
     expect(page.get_by_role("heading", name="Grant access to a module")).to_have_count(0)
     expect(page.get_by_text("To change the data on this tab, choose:")).to_be_visible()
+    expect(page.get_by_role("tabpanel")).to_be_focused()  # the swap settled, focus on the panel
 
     # Keyboard: arrow keys move between the tabs; the address bar loads a tab as a page.
     page.get_by_role("tab", name="Modules").focus()
