@@ -21,12 +21,18 @@ from .management import add_manager, manager_candidates, remove_manager, set_del
 # --- what the tab shows (every view of the tab, page or partial alike) ----------------------
 
 
-def management_details(authority: Authority, manager_form=None, delegation_form=None, editing_delegation=False):
-    """The parts of the tab that depend on the current user's rights, decided by the policy."""
+def management_details(
+    authority: Authority, manager_form=None, delegation_form=None, editing_delegation=False, unlocked=False
+):
+    """The parts of the tab that depend on the current user's rights, decided by the policy.
+
+    The add-manager form (and its query of candidates) only where the managers are ``unlocked``
+    for changes (edit mode, or a form being answered); the delegation form only when asked for.
+    """
     may_change = policy.may_change_access_managers(current_user, authority)
     may_delegate = policy.may_delegate(current_user, authority)
     details = {"may_change_managers": may_change, "may_delegate": may_delegate, "manager_form": None}
-    if may_change:
+    if may_change and unlocked:
         manager_form = manager_form or AccessManagerForm(formdata=None)
         manager_form.manager.choices = [SelectChoice(a.id, a.official_name) for a in manager_candidates(authority)]
         details["manager_form"] = manager_form

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extraction finds it
@@ -311,6 +311,7 @@ def awaiting_validation(authority: Authority) -> list[Invitation]:
         db.session.scalars(
             sa.select(Invitation)
             .join(Authority, Authority.id == Invitation.authority_id)
+            .options(contains_eager(Invitation.authority))  # the list shows it: no query per row
             .where(
                 Invitation.inviting_authority_id == authority.id,
                 Invitation.status == InvitationStatus.REGISTERED,
