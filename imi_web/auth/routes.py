@@ -1,7 +1,10 @@
+import time
+
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db, login_manager
 from ..htmx import redirect_to
@@ -16,6 +19,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None
 login_manager.session_protection = "basic"
 
+SESSION_STARTED = "started"  # the login's time (seconds since the epoch), in the session
 # Endpoints a user who must change the password may still reach.
 OPEN_DURING_FORCED_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "static"}
 
@@ -25,11 +29,22 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, nonce = session_id.partition(":")
     if not user_id.isdigit() or not nonce:
         return None
-    # One query for the user and its authority: this runs on every request.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.authority)])
+    # The session ends 8 hours after the login, however often it changes in between (ASVS 3.3:
+    # re-authentication once a working day); the cookie's own expiry moves with each change.
+    started = session.get(SESSION_STARTED)
+    if not isinstance(started, int) or time.time() - started > current_app.permanent_session_lifetime.total_seconds():
+        return None
+    # One query for the user and its authority: this runs on every request
+    # (contains_eager costs less than ``session.get`` with a joined load).
+    user = db.session.scalar(_USER_WITH_AUTHORITY, {"id": int(user_id)})
     if user is None or user.session_nonce != nonce or not user.authority.is_active:
         return None
     return user
+
+
+_USER_WITH_AUTHORITY = (
+    sa.select(User).join(User.authority).options(contains_eager(User.authority)).where(User.id == sa.bindparam("id"))
+)
 
 
 @login_manager.unauthorized_handler
@@ -56,6 +71,7 @@ def _start_session(user: User) -> None:
     if language:
         session["language"] = language
     session.permanent = True
+    session[SESSION_STARTED] = int(time.time())
     login_user(user)
 
 

@@ -9,6 +9,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import Authority, Country, Module
+from ..templating import history_value
 from . import bp
 from .search import ROLES, DirectoryCriteria, active_modules, search_directory
 
@@ -37,7 +38,8 @@ def search():
     criteria = DirectoryCriteria.from_args(request.args)
     results = search_directory(criteria)
     lang = language()
-    context = {"criteria": criteria, "results": results, "lang": lang}
+    # The role labels once, not once per module of every row.
+    context = {"criteria": criteria, "results": results, "lang": lang, "role_labels": {r: history_value(r) for r in ROLES}}
     if not is_htmx():  # the search form: only the full page shows it
         context.update(criteria_choices(lang))
     return render("directory/search.html", "directory/_results.html", **context)

@@ -10,12 +10,30 @@ never), and a module whose access is suspended neither matches the module criter
 listed for the authority (R-3.4).
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..authorities.search import PER_PAGE, Page, _exists, _int, capped_count, name_terms, ordered_page, trigram_hits
+from ..authorities.search import (
+    PER_PAGE,
+    P,
+    Page,
+    _exists,
+    _int,
+    capped,
+    conditions,
+    dialect_name,
+    in_name_order,
+    like_pattern,
+    name_params,
+    name_term,
+    name_terms,
+    run_page,
+    scanned_words,
+    trigram_hits,
+)
 from ..extensions import db
 from ..models import (
     AccessStatus,
@@ -27,7 +45,6 @@ from ..models import (
     ModuleRole,
     fold,
 )
-from ..models.search_index import name_contains, name_like
 
 ROLES = tuple(role.value for role in ModuleRole)
 
@@ -70,39 +87,99 @@ class DirectoryCriteria:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-def _prefix(column, text: str):
-    """``column`` starts with ``text``: on SQLite as a range of the binary collation, which its
-    b-tree index serves (with a skip-scan over the country); elsewhere ``LIKE 'text%'``, which
-    PostgreSQL's trigram index serves whatever the database's collation."""
-    if db.engine.dialect.name == "sqlite":
-        return sa.and_(column >= text, column < text + "\U0010ffff")
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(escaped + "%", escape="\\")
+# The criteria of the directory, keyed like their bind parameters (see authorities/search.py).
+DIRECTORY_FILTERS = {
+    "status": lambda: Authority.status == AuthorityStatus.ACTIVE,  # always: only active authorities
+    "country": lambda: Authority.country_id == P("country"),
+    # Starts with: on SQLite a range of the binary collation, which its b-tree index serves
+    # (with a skip-scan over the country); elsewhere ``LIKE 'text%'``, which PostgreSQL's
+    # trigram index serves whatever the database's collation.
+    "city": lambda: Authority.search_city.like(P("city"), escape="\\"),
+    "city_from": lambda: sa.and_(Authority.search_city >= P("city_from"), Authority.search_city < P("city_to")),
+}
+# Conditions on ``module_access`` of the module and role criteria. A suspended access is no
+# partner in that module (R-3.4): active accesses only.
+ACCESS_FILTERS = {
+    "module": lambda: ModuleAccess.module_id == P("module"),
+    "role": lambda: ModuleAccess.role == P("role"),
+}
 
 
-def directory_filter(criteria: DirectoryCriteria) -> list:
-    """The WHERE clauses of a directory search but the name and the module: active authorities."""
-    where = [Authority.status == AuthorityStatus.ACTIVE]
+def directory_params(criteria: DirectoryCriteria, dialect: str) -> tuple[dict, dict]:
+    """The values of ``criteria``: (authority criteria, module access criteria), keyed like
+    DIRECTORY_FILTERS and ACCESS_FILTERS (given criteria only)."""
+    params = {}
     if criteria.country:
-        where.append(Authority.country_id == criteria.country)
+        params["country"] = criteria.country
     if criteria.city:
-        where.append(_prefix(Authority.search_city, fold(criteria.city)))
-    return where
-
-
-def module_filter(criteria: DirectoryCriteria) -> list:
-    """Conditions on ``module_access`` of the module and role criteria ([] without them).
-
-    A suspended access is no partner in that module (R-3.4): active accesses only.
-    """
-    if not (criteria.module or criteria.role):
-        return []
-    access = [ModuleAccess.status == AccessStatus.ACTIVE]
+        city = fold(criteria.city)
+        if dialect == "sqlite":
+            params.update(city_from=city, city_to=city + "\U0010ffff")
+        else:
+            params["city"] = like_pattern(city)[1:]
+    access = {}
     if criteria.module:
-        access.append(ModuleAccess.module_id == criteria.module)
+        access["module"] = criteria.module
     if criteria.role:
-        access.append(ModuleAccess.role == ModuleRole(criteria.role))
-    return access
+        access["role"] = ModuleRole(criteria.role)
+    return params, access
+
+
+def access_conditions(keys) -> list:
+    if not keys:
+        return []
+    return [ModuleAccess.status == AccessStatus.ACTIVE, *conditions(keys, ACCESS_FILTERS)]
+
+
+def partner(access_keys):
+    """The authority has an active access matching the module criteria (one probe per row)."""
+    return _exists(ModuleAccess, ModuleAccess.authority_id == Authority.id, *access_conditions(access_keys))
+
+
+@functools.lru_cache(maxsize=1024)
+def _directory_count(keys: frozenset, access_keys: frozenset, indexed: bool, scanned: int):
+    where = conditions(keys, DIRECTORY_FILTERS) + scanned_words(scanned)
+    if indexed:  # driven by the trigram index
+        return capped(trigram_hits(*where, *([partner(access_keys)] if access_keys else [])))
+    if access_keys:  # driven by ix_module_access_module_role_status
+        return capped(
+            sa.select(ModuleAccess.authority_id)
+            .join(Authority, Authority.id == ModuleAccess.authority_id)
+            .where(*access_conditions(access_keys), *where)
+            .distinct()
+        )
+    return capped(sa.select(sa.literal(1)).select_from(Authority).where(*where))  # the name index
+
+
+@functools.lru_cache(maxsize=1024)
+def _directory_page(keys: frozenset, access_keys: frozenset, indexed: bool, scanned: int, many: bool, descending: bool):
+    # Few hits: read them through the index that found them, and sort them; many: walk the
+    # name index in order, checking each entry, which stops after a page.
+    where = conditions(keys, DIRECTORY_FILTERS) + scanned_words(scanned)
+    if indexed:
+        where.append(name_term(many))
+    if access_keys:
+        if many or indexed:
+            where.append(partner(access_keys))
+        else:
+            where.append(Authority.id.in_(sa.select(ModuleAccess.authority_id).where(*access_conditions(access_keys))))
+    query = (
+        sa.select(
+            Authority.id,
+            Authority.official_name,
+            Authority.informal_name,
+            Authority.phone,
+            Authority.email,
+            Authority.website,
+            Authority.city,
+            Country.code.label("country_code"),
+            Country.name_lv.label("country_name_lv"),
+            Country.name_en.label("country_name_en"),
+        )
+        .join(Country, Country.id == Authority.country_id)
+        .where(*where)
+    )
+    return in_name_order(query, descending)
 
 
 @dataclass(frozen=True)
@@ -119,17 +196,20 @@ class ModuleEntry:
         return self.name_lv if language == "lv" else self.name_en
 
 
+_ACTIVE_MODULES = (
+    sa.select(ModuleAccess.authority_id, Module.id, Module.code, Module.name_lv, Module.name_en, ModuleAccess.role)
+    .join(Module, Module.id == ModuleAccess.module_id)
+    .where(ModuleAccess.authority_id.in_(P("ids", expanding=True)), ModuleAccess.status == AccessStatus.ACTIVE)
+    .order_by(Module.code)
+)
+
+
 def active_modules(authority_ids) -> dict[int, list[ModuleEntry]]:
     """The active module accesses of ``authority_ids``, in one query, by authority."""
     modules = defaultdict(list)
     if not authority_ids:
         return modules
-    rows = db.session.execute(
-        sa.select(ModuleAccess.authority_id, Module.id, Module.code, Module.name_lv, Module.name_en, ModuleAccess.role)
-        .join(Module, Module.id == ModuleAccess.module_id)
-        .where(ModuleAccess.authority_id.in_(list(authority_ids)), ModuleAccess.status == AccessStatus.ACTIVE)
-        .order_by(Module.code)
-    ).all()
+    rows = db.session.connection().execute(_ACTIVE_MODULES, {"ids": list(authority_ids)}).all()
     for authority_id, module_id, code, name_lv, name_en, role in rows:
         modules[authority_id].append(ModuleEntry(module_id, code, name_lv, name_en, role))
     return modules
@@ -145,64 +225,31 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
     then come in one query. Each row has the public contact data, the country, and
     ``modules`` (a list of ``ModuleEntry``).
     """
-    where = directory_filter(criteria)
-    access = module_filter(criteria)
-    indexed, scanned = name_terms(criteria.q)
-    partner = [_exists(ModuleAccess, ModuleAccess.authority_id == Authority.id, *access)] if access else []
-    if indexed:  # driven by the trigram index
-        hits = trigram_hits(indexed, *where, *scanned, *partner)
-    elif access:  # driven by ix_module_access_module_role_status
-        hits = (
-            sa.select(ModuleAccess.authority_id)
-            .join(Authority, Authority.id == ModuleAccess.authority_id)
-            .where(*access, *where, *scanned)
-            .distinct()
-        )
-    else:  # driven by the name index
-        hits = sa.select(sa.literal(1)).select_from(Authority).where(*where, *scanned)
-    total, more = capped_count(hits)
-    # Few hits: read them through the index that found them, and sort them; many: walk the
-    # name index in order, checking each entry, which stops after a page.
-    if indexed:
-        where.append(name_like(indexed) if more else name_contains(db.engine.dialect.name, indexed))
-    if access:
-        if more or indexed:
-            where += partner
-        else:
-            where.append(Authority.id.in_(sa.select(ModuleAccess.authority_id).where(*access)))
-    query = (
-        sa.select(
-            Authority.id,
-            Authority.official_name,
-            Authority.informal_name,
-            Authority.phone,
-            Authority.email,
-            Authority.website,
-            Authority.city,
-            Country.code.label("country_code"),
-            Country.name_lv.label("country_name_lv"),
-            Country.name_en.label("country_name_en"),
-        )
-        .join(Country, Country.id == Authority.country_id)
-        .where(*where, *scanned)
+    dialect = dialect_name()
+    params, access = directory_params(criteria, dialect)
+    indexed, scanned = name_terms(criteria.q, dialect)
+    keys, access_keys = frozenset(["status", *params]), frozenset(access)
+    params.update(access)
+    params.update(name_params(indexed, scanned))
+    descending = criteria.sort == "-name"
+    page = run_page(
+        _directory_count(keys, access_keys, bool(indexed), len(scanned)),
+        lambda many: _directory_page(keys, access_keys, bool(indexed), len(scanned), many, descending),
+        params,
+        criteria.page,
+        per_page,
     )
-    rows, page, has_next = ordered_page(query, criteria.sort, criteria.page, total, more, per_page)
-    modules = active_modules([row.id for row in rows])
-    entries = [DirectoryEntry(row, modules.get(row.id, [])) for row in rows]
-    return Page(rows=entries, total=total, page=page, per_page=per_page, more=more, has_next=has_next)
+    modules = active_modules([row.id for row in page.rows])
+    page.rows = [DirectoryEntry(row, modules.get(row.id, [])) for row in page.rows]
+    return page
 
 
 class DirectoryEntry:
-    """A row of the directory with its modules; attributes of the row are readable directly."""
-
-    __slots__ = ("row", "modules")
+    """A row of the directory with its modules; the row's columns are its attributes."""
 
     def __init__(self, row, modules):
-        self.row = row
+        self.__dict__.update(row._mapping)
         self.modules = modules
 
-    def __getattr__(self, name):
-        return getattr(self.row, name)
-
     def country_name(self, language: str) -> str:
-        return self.row.country_name_lv if language == "lv" else self.row.country_name_en
+        return self.country_name_lv if language == "lv" else self.country_name_en

@@ -196,3 +196,23 @@ def test_user_model_reports_status(factory):
     user = factory.user()
     assert isinstance(user, User)
     assert user.status == UserStatus.NEW
+
+
+def test_session_lasts_eight_hours_from_login_however_busy(client, factory):
+    """A session ends 8 hours after the login (ASVS 3.3: re-authentication once a working day),
+    however busy; the cookie is not re-signed on every page."""
+    factory.user(username="all.day")
+    factory.commit()
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        client.login("all.day", Factory.PASSWORD)
+        client.get("/")  # the first page adds the CSRF token to the session
+        for _hour in range(7):
+            clock.shift(timedelta(hours=1))
+            page = client.raw.get("/")
+            assert page.status_code == 200
+            assert "imi_session" not in page.headers.get("Set-Cookie", "")  # not re-issued
+        client.post("/language", {"language": "en"})  # a change re-signs the cookie…
+        clock.shift(timedelta(minutes=59))
+        assert client.get("/").status_code == 200  # 7 h 59 min after the login
+        clock.shift(timedelta(minutes=2))
+        assert client.get("/").status_code == 303  # …but 8 h 1 min after the login it ends
