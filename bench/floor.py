@@ -1,9 +1,17 @@
-"""The floor of bench/run.py: the same SQL as the app's pages, raw driver, string-formatted HTML.
+"""The floor of bench/run.py: the same SQL as the app's requests, raw driver, string-built HTML.
 
-A tiny WSGI app (``gunicorn -w 2 -k sync 'bench.floor:app'``) with no framework, no ORM, no
-templates, no session: what a request to the same database costs at least. Environment:
-``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID`` and ``BENCH_MANAGER_ID`` (the logged-in
-admin's country and authority).
+Every statement the app runs for a request runs here too, written by hand: the logged-in
+user with its authority (the app loads them on every request), the search's capped count and
+page, the form's option lists and the menu's count on the full page, the authority and its
+module accesses on the tab. No ORM, no templates, no login or session machinery, no CSRF, no
+translations. Served two ways, with gunicorn like the app:
+
+- ``bench.floor:flask_app`` — a Flask route (the floor of /work/shared/PERFORMANCE-NOTES.md,
+  whose raw-SQL floor is served by Flask: the targets' yardstick);
+- ``bench.floor:app`` — a bare WSGI function, no framework at all (stricter; reported too).
+
+Environment: ``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID``, ``BENCH_MANAGER_ID`` and
+``BENCH_USER_ID`` (the logged-in admin's country, authority and user).
 
     /authorities/?q=&mine=yes|no&module=ID   count + page of 25, like search_managed()
     /authorities/<id>/modules                the authority and its module accesses
@@ -202,41 +210,147 @@ def directory(dialect, conn, args):
 
 
 def modules_tab(dialect, conn, authority_id):
+    """The statements of the app's tab Modules: the authority, its accesses (with the module,
+    its classification list and the linked coordinator), their classification entries."""
     p = "?" if dialect == "sqlite" else "%s"
-    authority = conn.execute(f"SELECT id, official_name, country_id FROM authority WHERE id = {p}", [authority_id]).fetchone()
+    authority = conn.execute(f"SELECT authority.official_name, authority.* FROM authority WHERE id = {p}", [authority_id]).fetchone()
     rows = conn.execute(
-        "SELECT module_access.id, module.code, module.name_lv, module_access.role, module_access.status, "
-        "module_access.granted_at FROM module_access JOIN module ON module.id = module_access.module_id "
+        "SELECT module_access.id, module_access.role, module_access.status, module_access.granted_at, module.code, "
+        "module.name_lv, module_access.*, module.*, classification_list.*, coordinator.* FROM module_access "
+        "JOIN module ON module.id = module_access.module_id "
+        "LEFT OUTER JOIN classification_list ON classification_list.module_id = module.id "
+        "LEFT OUTER JOIN authority AS coordinator ON coordinator.id = module_access.linked_coordinator_id "
         f"WHERE module_access.authority_id = {p} ORDER BY module.code",
         [authority_id],
     ).fetchall()
-    out = [f'<div id="tab"><h2>{html.escape(authority[1])}</h2><table><tbody>']
-    for mid, code, name, role, status, granted in rows:
+    entries = {}
+    if rows:
+        ids = ", ".join(str(r[0]) for r in rows)
+        for access_id, name in conn.execute(
+            "SELECT module_access_classification.module_access_id, classification_entry.name_lv "
+            "FROM module_access_classification JOIN classification_entry ON classification_entry.id = "
+            f"module_access_classification.entry_id WHERE module_access_classification.module_access_id IN ({ids}) "
+            "ORDER BY classification_entry.position"
+        ):
+            entries.setdefault(access_id, []).append(html.escape(name))
+    tabs = "".join(
+        f'<a role="tab" href="/authorities/{authority_id}/{t}" hx-get="/authorities/{authority_id}/{t}">{t}</a>'
+        for t in ("authority", "classification", "modules", "users", "management")
+    )
+    out = [f'<div id="authority-tabs"><div role="tablist">{tabs}</div><section id="tab-panel">'
+           f'<h2>{html.escape(authority[0])}</h2><ul class="module-list">']
+    for row in rows:
+        mid, role, status, granted, code, name = row[:6]
         out.append(
-            f'<tr id="access-{mid}"><td>{html.escape(code)} — {html.escape(name)}</td><td>{role}</td>'
-            f"<td>{status}</td><td>{str(granted)[:10]}</td></tr>"
+            f'<li id="access-{mid}"><h3>{html.escape(code)} — {html.escape(name)}</h3><dl><dt>Role</dt><dd>{role}</dd>'
+            f"<dt>Status</dt><dd>{status}</dd><dt>Granted</dt><dd>{str(granted)[:10]}</dd>"
+            f"<dt>Classification</dt><dd>{', '.join(entries.get(mid, [])) or '—'}</dd></dl></li>"
         )
-    out.append("</tbody></table></div>")
+    out.append("</ul></section></div>")
     return "".join(out)
 
 
-def app(environ, start_response):
+def current_user(dialect, conn):
+    """The app loads the logged-in user and its authority on every request."""
+    p = "?" if dialect == "sqlite" else "%s"
+    return conn.execute(
+        "SELECT user_account.authority_id, user_account.first_name, user_account.surname, user_account.*, authority.* "
+        "FROM user_account JOIN authority ON authority.id = user_account.authority_id "
+        f"WHERE user_account.id = {p}",
+        [int(os.environ["BENCH_USER_ID"])],
+    ).fetchone()
+
+
+def full_page(dialect, conn, user, results):
+    """The app's full search page: the menu (with its count), the form and its option lists."""
+    p = "?" if dialect == "sqlite" else "%s"
+    modules = conn.execute("SELECT id, code, name_lv, name_en FROM module ORDER BY code").fetchall()
+    entries = conn.execute(
+        "SELECT classification_entry.id, classification_entry.name_lv, classification_entry.* FROM classification_entry JOIN classification_list "
+        "ON classification_list.id = classification_entry.list_id WHERE classification_list.module_id IS NULL "
+        "ORDER BY classification_list.code, classification_entry.position"
+    ).fetchall()
+    waiting = conn.execute(
+        f"SELECT count(id) FROM invitation WHERE inviting_authority_id = {p} AND status = {p}",
+        [user[0], "registered"],
+    ).fetchone()[0]
+    module_options = "".join(f'<option value="{m[0]}">{html.escape(m[1])} — {html.escape(m[2])}</option>' for m in modules)
+    entry_options = "".join(f'<option value="{e[0]}">{html.escape(e[1])}</option>' for e in entries)
+    menu = "".join(
+        f'<li><a href="{href}">{label}</a></li>'
+        for href, label in (
+            ("/authorities/new", "Register authority"), ("/authorities/", "Managed authorities"),
+            ("/invitations/", "Registration invitations"), ("/validation/", f"For validation ({waiting})"),
+            ("/directory/", "Search"), ("/mailing/", "Send e-mail"), ("/account/password", "Change password"),
+        )
+    )
+    form = (
+        '<form id="search" method="get" action="/authorities/" role="search">'
+        '<label for="q">Name</label><input id="q" name="q" type="search">'
+        '<label for="city">City</label><input id="city" name="city">'
+        f'<label for="module">Module</label><select id="module" name="module"><option value="">Any</option>{module_options}</select>'
+        f'<label for="without_module">Without access to module</label><select id="without_module" name="without_module">'
+        f'<option value="">—</option>{module_options}</select>'
+        f'<label for="classification">Classification</label><select id="classification" name="classification">'
+        f'<option value="">Any</option>{entry_options}</select>'
+        '<label for="status">Status</label><select id="status" name="status"><option>active</option>'
+        '<option>deactivated</option><option>awaiting_validation</option><option>all</option></select>'
+        '<fieldset><legend>Only my authorities</legend><input type="radio" name="mine" value="yes" checked>'
+        '<input type="radio" name="mine" value="no"></fieldset><button type="submit">Search</button></form>'
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Managed authorities — IMI</title>'
+        '<link rel="stylesheet" href="/static/app.css"><script src="/static/htmx-2.0.11.min.js" defer></script></head>'
+        f'<body><header><nav aria-label="Main menu"><ul>{menu}</ul></nav>'
+        f'<p>{html.escape(user[1])} {html.escape(user[2])}</p><form method="post" action="/logout"><button>Log out</button></form>'
+        f"</header><main><h1>Managed authorities</h1>{form}{results}</main></body></html>"
+    )
+
+
+def handle(path, args, htmx):
+    """(status, body) of a request, whichever way it is served."""
     dialect, conn = connection()
-    path = environ.get("PATH_INFO", "")
+    try:
+        user = current_user(dialect, conn)
+        if path == "/authorities/":
+            body = search(dialect, conn, args)
+            if not htmx:
+                body = full_page(dialect, conn, user, body)
+        elif path == "/directory/":
+            body = directory(dialect, conn, args)
+        elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
+            body = modules_tab(dialect, conn, int(m.group(1)))
+        else:
+            return 404, "not found"
+        return 200, body
+    finally:
+        if dialect == "postgresql":
+            conn.rollback()  # one transaction per request, as the app's session has
+
+
+def app(environ, start_response):
+    """The floor as a bare WSGI function."""
     args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-    if path == "/authorities/":
-        body = search(dialect, conn, args)
-        if environ.get("HTTP_HX_REQUEST") != "true":
-            body = f"<!doctype html><html><head><title>IMI</title></head><body><form></form>{body}</body></html>"
-    elif path == "/directory/":
-        body = directory(dialect, conn, args)
-    elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
-        body = modules_tab(dialect, conn, int(m.group(1)))
-    else:
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found"]
-    if dialect == "postgresql":
-        conn.rollback()  # one transaction per request, as the app's session has
+    status, body = handle(environ.get("PATH_INFO", ""), args, environ.get("HTTP_HX_REQUEST") == "true")
     data = body.encode()
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))])
+    start_response(
+        "200 OK" if status == 200 else "404 Not Found",
+        [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))],
+    )
     return [data]
+
+
+def _flask_app():
+    from flask import Flask, request
+
+    flask_app = Flask(__name__)
+
+    @flask_app.get("/<path:path>")
+    def page(path):
+        status, body = handle("/" + path, request.args.to_dict(), request.headers.get("HX-Request") == "true")
+        return body, status
+
+    return flask_app
+
+
+flask_app = _flask_app()

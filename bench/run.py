@@ -2,10 +2,11 @@
 
     python bench/run.py --url sqlite:////tmp/bench-100k.sqlite3 [--duration 10]
 
-Serves the app (``wsgi:app``) and the floor (``bench/floor.py``: the same SQL, raw driver,
-string HTML) with gunicorn ``-w 2 -k sync`` on free ports of 127.0.0.1, logs in as
-``bench.admin`` and runs ``wrk -t2 -c8 -d<duration>s --latency`` on each case, app then floor.
-p50, p95 and p99 come from wrk's own histogram (``bench/percentiles.lua``).
+Serves the app (``wsgi:app``) and the floor (``bench/floor.py``: the same SQL statements, raw
+driver, string-built HTML) twice — as a Flask route (the yardstick of the targets) and as a
+bare WSGI function — with gunicorn ``-w 2 -k sync`` on free ports of 127.0.0.1, logs in as
+``bench.admin`` and runs ``wrk -t2 -c8 -d<duration>s --latency`` on each case: app, Flask
+floor, WSGI floor. p50, p95 and p99 come from wrk's own histogram (``bench/percentiles.lua``).
 The database must have been made by bench/generate.py.
 """
 
@@ -116,8 +117,8 @@ def pick(url: str) -> dict:
 
     engine = sa.create_engine(url)
     with engine.connect() as c:
-        country_id, manager_id = c.execute(sa.text(
-            "SELECT a.country_id, a.id FROM user_account u JOIN authority a ON a.id = u.authority_id "
+        country_id, manager_id, user_id = c.execute(sa.text(
+            "SELECT a.country_id, a.id, u.id FROM user_account u JOIN authority a ON a.id = u.authority_id "
             "WHERE u.username = 'bench.admin'")).one()
         module_id = c.execute(sa.text("SELECT id FROM module WHERE code = 'PQ'")).scalar_one()
         tab_id = c.execute(sa.text(
@@ -127,7 +128,7 @@ def pick(url: str) -> dict:
         authorities = c.execute(sa.text("SELECT count(*) FROM authority")).scalar_one()
         users = c.execute(sa.text("SELECT count(*) FROM user_account")).scalar_one()
     engine.dispose()
-    return dict(country_id=country_id, manager_id=manager_id, module_id=module_id, tab_id=tab_id,
+    return dict(country_id=country_id, manager_id=manager_id, user_id=user_id, module_id=module_id, tab_id=tab_id,
                 authorities=authorities, users=users)
 
 
@@ -152,45 +153,50 @@ def main(argv=None):
         ("directory PQ coordinators, fragment", f"/directory/?module={ids['module_id']}&role=coordinator", htmx),
     ]
 
-    app_port, floor_port = free_port(), free_port()
+    app_port, floor_port, wsgi_port = free_port(), free_port(), free_port()
     app_env = {
         "IMI_SQLALCHEMY_DATABASE_URI": args.url, "IMI_SECRET_KEY": "bench",
         "IMI_SESSION_COOKIE_SECURE": "false", "IMI_MAIL_DELIVERY_THREAD": "false",
     }
     floor_env = {"BENCH_DB_URL": args.url, "BENCH_COUNTRY_ID": str(ids["country_id"]),
-                 "BENCH_MANAGER_ID": str(ids["manager_id"])}
-    app_proc = serve("wsgi:app", app_port, app_env)
-    floor_proc = serve("bench.floor:app", floor_port, floor_env)
+                 "BENCH_MANAGER_ID": str(ids["manager_id"]), "BENCH_USER_ID": str(ids["user_id"])}
+    procs = [serve("wsgi:app", app_port, app_env), serve("bench.floor:flask_app", floor_port, floor_env),
+             serve("bench.floor:app", wsgi_port, floor_env)]
     rows = []
     try:
-        app_base, floor_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{floor_port}"
-        cookie = {"Cookie": f"imi_session={login(app_base)}"}
+        bases = [f"http://127.0.0.1:{port}" for port in (app_port, floor_port, wsgi_port)]
+        cookie = {"Cookie": f"imi_session={login(bases[0])}"}
         for name, path, headers in cases:
-            status, size = check(app_base + path, {**cookie, **headers})
-            fstatus, fsize = check(floor_base + path, headers)
-            if status != 200 or fstatus != 200:
-                raise SystemExit(f"{name}: app {status}, floor {fstatus} (expected 200)")
-            app_r = wrk(app_base + path, {**cookie, **headers}, args.duration)
-            floor_r = wrk(floor_base + path, headers, args.duration)
-            for r in (app_r, floor_r):
+            results, sizes = [], []
+            for i, base in enumerate(bases):
+                h = {**cookie, **headers} if i == 0 else headers
+                status, size = check(base + path, h)
+                if status != 200:
+                    raise SystemExit(f"{name}: {base} answered {status} (expected 200)")
+                r = wrk(base + path, h, args.duration)
                 if r["non2xx"]:
                     print(r["raw"], file=sys.stderr)
                     raise SystemExit(f"{name}: {r['non2xx']} non-2xx responses")
-            rows.append((name, path, app_r, floor_r, size, fsize))
-            print(f"  {name}: app p50 {app_r['p50']:.2f} ms ({app_r['requests']} req, {size} B), "
-                  f"floor p50 {floor_r['p50']:.2f} ms ({floor_r['requests']} req, {fsize} B)", flush=True)
+                results.append(r)
+                sizes.append(size)
+            rows.append((name, path, results, sizes))
+            a, f, w = results
+            print(f"  {name}: app p50 {a['p50']:.2f} ms ({a['requests']} req, {sizes[0]} B), Flask floor p50 "
+                  f"{f['p50']:.2f} ms ({sizes[1]} B), WSGI floor p50 {w['p50']:.2f} ms", flush=True)
     finally:
-        stop(app_proc)
-        stop(floor_proc)
+        for proc in procs:
+            stop(proc)
 
     print()
-    print(f"wrk -t2 -c8 -d{args.duration}s; gunicorn -w 2 -k sync; latencies in ms")
+    print(f"wrk -t2 -c8 -d{args.duration}s; gunicorn -w 2 -k sync; latencies in ms; "
+          "floor = the same SQL and string-built HTML served by Flask; WSGI = the same with no framework")
     print()
-    print("| case | app p50 | app p95 | app p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | app req/s | floor req/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, path, a, f, _s, _fs in rows:
-        print(f"| {name} | {a['p50']:.2f} | {a['p95']:.2f} | {a['p99']:.2f} | {f['p50']:.2f} | {f['p95']:.2f} | "
-              f"{f['p99']:.2f} | {a['p50'] / f['p50']:.1f}× | {a['p95'] / f['p95']:.1f}× | {a['rps']:.0f} | {f['rps']:.0f} |")
+    print("| case | app p50 / p95 | floor p50 / p95 | ratio p95 | WSGI floor p50 / p95 | ratio p95 to WSGI | app / floor / WSGI req/s | app / floor B |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, path, (a, f, w), sizes in rows:
+        print(f"| {name} | {a['p50']:.1f} / {a['p95']:.1f} | {f['p50']:.1f} / {f['p95']:.1f} | {a['p95'] / f['p95']:.1f}× | "
+              f"{w['p50']:.1f} / {w['p95']:.1f} | {a['p95'] / w['p95']:.1f}× | {a['rps']:.0f} / {f['rps']:.0f} / {w['rps']:.0f} | "
+              f"{sizes[0]} / {sizes[1]} |")
 
 
 if __name__ == "__main__":

@@ -58,9 +58,11 @@ class DirectoryCriteria:
     role: str = ""  # "coordinator" or "authority": the role in the module (any module if none)
     sort: str = "name"
     page: int = 1
+    exact: bool = False  # count every hit ("count=all"), not only up to COUNT_CAP
 
     @classmethod
     def from_args(cls, args) -> "DirectoryCriteria":
+        args = args.to_dict() if hasattr(args, "to_dict") else args  # plain dict: cheaper misses
         role = args.get("role", "")
         return cls(
             q=args.get("q", "").strip()[:200],
@@ -70,6 +72,7 @@ class DirectoryCriteria:
             role=role if role in ROLES else "",
             sort="-name" if args.get("sort") == "-name" else "name",
             page=max(_int(args.get("page")) or 1, 1),
+            exact=args.get("count") == "all",
         )
 
     def args(self, **changes) -> dict:
@@ -81,6 +84,7 @@ class DirectoryCriteria:
             "module": self.module,
             "role": self.role,
             "sort": None if self.sort == "name" else self.sort,
+            "count": "all" if self.exact else None,
             "page": None if self.page == 1 else self.page,
         }
         values.update(changes)
@@ -238,6 +242,7 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
         params,
         criteria.page,
         per_page,
+        criteria.exact,
     )
     modules = active_modules([row.id for row in page.rows])
     page.rows = [DirectoryEntry(row, modules.get(row.id, [])) for row in page.rows]

@@ -137,6 +137,13 @@ def test_count_stops_at_the_cap_and_the_pages_go_on(world, many, login, monkeypa
     first = client.get(f"/authorities/?{query}", htmx=True).get_data(as_text=True)
     assert "More than 2 authorities found" in first and "Page 1" in first and "Page 1 of" not in first
     assert 'rel="next"' in first and 'rel="prev"' not in first
+    # "Count them all" gives the exact number, and paging keeps it.
+    assert "Count them all" in first
+    counted = client.get(f"/authorities/?{query}&count=all", htmx=True).get_data(as_text=True)
+    pages_total = (len(exact) + 1) // 2
+    assert f"{len(exact)} authorities found" in counted and "Count them all" not in counted
+    assert f"Page 1 of {pages_total}" in counted and "count=all&amp;page=2" in counted
+    assert names(client.get(f"/authorities/?{query}&count=all&page={pages_total}")) == exact[-(len(exact) % 2 or 2):]
     pages, page = [], 1
     while True:
         response = client.get(f"/authorities/?{query}&page={page}")

@@ -155,6 +155,21 @@ def test_fragment_paging_sorting_and_url(world, listed, login, monkeypatch):
     assert names(client.get("/directory/?q=buvvalde&page=99")) == ["Rīgas pilsētas būvvalde"]  # the last page
 
 
+def test_capped_count_and_count_them_all(world, listed, login, monkeypatch):
+    from imi_web.authorities import search as shared
+    from imi_web.directory import search
+
+    monkeypatch.setattr(shared, "COUNT_CAP", 2)
+    monkeypatch.setattr(search.search_directory, "__defaults__", (2,))
+    client = login("nimic.user")
+    html = client.get("/directory/?q=buvvalde", htmx=True).get_data(as_text=True)
+    assert "More than 2 authorities found" in html and "Page 1 of" not in html
+    assert 'href="/directory/?q=buvvalde&amp;count=all"' in html
+    counted = client.get("/directory/?q=buvvalde&count=all", htmx=True).get_data(as_text=True)
+    assert "3 authorities found" in counted and "Page 1 of 2" in counted and "Count them all" not in counted
+    assert 'href="/directory/?q=buvvalde&amp;count=all&amp;page=2"' in counted
+
+
 def test_queries_do_not_grow_with_results(world, listed, login, db, factory):
     client = login("nimic.user")
 
