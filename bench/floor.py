@@ -63,7 +63,7 @@ def fold(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-COUNT_CAP = 500  # as imi_web.authorities.search
+from imi_web.authorities.search import COUNT_CAP  # noqa: E402  (the same cap as the app)
 
 
 def _like(word):
