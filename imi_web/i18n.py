@@ -4,6 +4,8 @@ import flask_babel
 from flask import current_app, has_request_context, request, session
 from flask_babel import _get_current_context as _babel_state
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 
 def select_locale() -> str:
@@ -33,13 +35,34 @@ def translations():
     return cached[1]
 
 
+@pass_context
+def _template_gettext(context, string, **variables):
+    # Newstyle gettext (as Jinja's i18n extension makes it): autoescaped, ``%(name)s`` variables.
+    # The translations come with the render's context (``template_translations``); macros
+    # imported without context look them up.
+    rv = (context.get(TRANSLATIONS) or translations()).ugettext(string)
+    if context.eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
+
+
+@pass_context
+def _template_ngettext(context, singular, plural, num, **variables):
+    variables.setdefault("num", num)
+    rv = (context.get(TRANSLATIONS) or translations()).ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
+
+
+TRANSLATIONS = "_imi_translations"
+
+
 def install_template_gettext(app) -> None:
-    """Template ``_``/``gettext``/``ngettext`` through ``translations()`` (same behaviour as
-    Flask-Babel's, newstyle: autoescaped, ``%(name)s`` variables)."""
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
-    )
+    """Template ``_``, ``gettext`` and ``ngettext`` with the translations looked up once per
+    render (a page has dozens of strings), in place of Flask-Babel's per-call lookup."""
+    app.jinja_env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext)
+
+    @app.context_processor
+    def template_translations():
+        return {TRANSLATIONS: translations()}

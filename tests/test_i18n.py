@@ -335,3 +335,22 @@ def test_own_profile_changes_the_language(client, db, factory):
     assert client.post("/language", {"language": "lv", "next": "/"}).headers["Location"] == "/"
     db.session.refresh(user)
     assert user.language == "lv"
+
+
+def test_templates_follow_forced_and_switched_locales(app):
+    """Templates look the translations up once per render: a render inside ``force_locale`` (a
+    mail in the recipient's language), the render after it, and macros imported without
+    context all use the locale in force at the time."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    page = '{% from "macros/pager.html" import page_label %}{{ _("Name") }}|{{ ngettext("%(num)d authority found", "%(num)d authorities found", 2) }}|{{ page_label(r) }}'
+    results = type("R", (), {"more": True, "page": 3})()
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(page, r=results) == "Name|2 authorities found|Page 3"
+        with force_locale("lv"):
+            assert render_template_string(page, r=results) == "Nosaukums|Atrastas 2 iestādes|3. lappuse"
+        assert render_template_string(page, r=results) == "Name|2 authorities found|Page 3"
+        session["language"] = "lv"
+        refresh()
+        assert render_template_string(page, r=results) == "Nosaukums|Atrastas 2 iestādes|3. lappuse"
