@@ -64,6 +64,7 @@ def fold(text):
 
 
 from imi_web.authorities.search import COUNT_CAP  # noqa: E402  (the same cap as the app)
+from imi_web.directory.search import ACCESS_SORT_LIMIT  # noqa: E402
 
 
 def _like(word):
@@ -175,8 +176,14 @@ def directory(dialect, conn, args):
         else:
             clause += f" AND authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})"
             params.append(phrase)
+    sortable = False
+    if access and not indexed:  # few matching accesses: the page from them, sorted (as the app)
+        sortable = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM module_access WHERE {' AND '.join(access)} LIMIT {ACCESS_SORT_LIMIT + 1}) AS hits",
+            access_params,
+        ).fetchone()[0] <= ACCESS_SORT_LIMIT
     if access:
-        if more or indexed:
+        if (more or indexed) and not sortable:
             clause += f" AND {partner}"
         else:
             clause += f" AND authority.id IN (SELECT module_access.authority_id FROM module_access WHERE {' AND '.join(access)})"

@@ -57,10 +57,18 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+# The login's User-Agent goes with every request, as a browser's does: the session remembers
+# the browser it was made for (Flask-Login's session protection) and marks itself "not fresh"
+# when another one uses it — which, with wrk sending the login's cookie each time, would
+# re-sign the cookie on every request.
+USER_AGENT = "imi-bench/1"
+
+
 def login(base: str) -> str:
     """Log in as bench.admin; return the value of the imi_session cookie."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(base + "/login", timeout=30).read().decode()
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
         r'<meta name="csrf-token" content="([^"]+)"', page
@@ -76,7 +84,8 @@ def login(base: str) -> str:
 
 
 def check(url: str, headers: dict) -> tuple[int, int]:
-    """One request before the load: a 200 of the page itself (not a redirect to /login)."""
+    """One request before the load: a 200 of the page itself (not a redirect to /login), which
+    does not re-issue the session cookie (each request of the load sends the same one)."""
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *a, **kw):
@@ -85,6 +94,8 @@ def check(url: str, headers: dict) -> tuple[int, int]:
     opener = urllib.request.build_opener(NoRedirect)
     try:
         response = opener.open(urllib.request.Request(url, headers=headers), timeout=60)
+        if "imi_session=" in (response.headers.get("Set-Cookie") or ""):
+            raise SystemExit(f"{url} re-issues the session cookie: the load would measure that")
         return response.status, len(response.read())
     except urllib.error.HTTPError as error:
         return error.code, 0
@@ -165,11 +176,11 @@ def main(argv=None):
     rows = []
     try:
         bases = [f"http://127.0.0.1:{port}" for port in (app_port, floor_port, wsgi_port)]
-        cookie = {"Cookie": f"imi_session={login(bases[0])}"}
+        cookie = {"Cookie": f"imi_session={login(bases[0])}", "User-Agent": USER_AGENT}
         for name, path, headers in cases:
             results, sizes = [], []
             for i, base in enumerate(bases):
-                h = {**cookie, **headers} if i == 0 else headers
+                h = {**cookie, **headers} if i == 0 else {"User-Agent": USER_AGENT, **headers}
                 status, size = check(base + path, h)
                 if status != 200:
                     raise SystemExit(f"{name}: {base} answered {status} (expected 200)")

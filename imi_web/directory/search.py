@@ -3,7 +3,8 @@
 Like the "Managed authorities" search (``authorities/search.py``), the criteria come from the
 query string, so a search is a URL, served the same with and without htmx. A page costs
 three queries whatever the size of the directory: the count, the page of rows (LIMIT/OFFSET,
-index-bound name filter), and the active modules of that page's authorities.
+index-bound name filter), and the active modules of that page's authorities (and, with a
+module criterion, a capped count of the matching accesses, which chooses the page's plan).
 
 Only active authorities are ever found (deactivated, awaiting validation and rejected ones
 never), and a module whose access is suspended neither matches the module criterion nor is
@@ -135,6 +136,18 @@ def access_conditions(keys) -> list:
     return [ModuleAccess.status == AccessStatus.ACTIVE, *conditions(keys, ACCESS_FILTERS)]
 
 
+# Up to this many matching module accesses (a count on their index, capped), the page is read
+# from them and sorted — a bounded amount of work; beyond it the name index is walked, where
+# at least one entry in every ~N/2000 is a hit. Sparse criteria ("PQ coordinators": ~1 % of
+# the authorities) would otherwise make that walk pass thousands of entries.
+ACCESS_SORT_LIMIT = 2000
+
+
+@functools.lru_cache(maxsize=64)
+def _access_rows(access_keys: frozenset):
+    return capped(sa.select(sa.literal(1)).select_from(ModuleAccess).where(*access_conditions(access_keys)))
+
+
 def partner(access_keys):
     """The authority has an active access matching the module criteria (one probe per row)."""
     return _exists(ModuleAccess, ModuleAccess.authority_id == Authority.id, *access_conditions(access_keys))
@@ -220,7 +233,8 @@ def active_modules(authority_ids) -> dict[int, list[ModuleEntry]]:
 
 
 def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> Page:
-    """Active authorities of every country matching ``criteria``: three queries, whatever the size.
+    """Active authorities of every country matching ``criteria``: three queries (four with a
+    module criterion), whatever the size.
 
     The same plan as "Managed authorities" (``search_managed``): the count stops at COUNT_CAP
     (``Page.more``) and, with a name term on SQLite, is driven by the trigram index; the page
@@ -236,9 +250,14 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
     params.update(access)
     params.update(name_params(indexed, scanned))
     descending = criteria.sort == "-name"
+    # Module criteria that few accesses match: the page comes from those accesses, sorted.
+    sortable = bool(access_keys) and not indexed and (
+        db.session.connection().execute(_access_rows(access_keys), {**access, "cap": ACCESS_SORT_LIMIT + 1}).scalar_one()
+        <= ACCESS_SORT_LIMIT
+    )
     page = run_page(
         _directory_count(keys, access_keys, bool(indexed), len(scanned)),
-        lambda many: _directory_page(keys, access_keys, bool(indexed), len(scanned), many, descending),
+        lambda many: _directory_page(keys, access_keys, bool(indexed), len(scanned), many and not sortable, descending),
         params,
         criteria.page,
         per_page,
