@@ -217,43 +217,44 @@ def directory(dialect, conn, args):
 
 
 def modules_tab(dialect, conn, authority_id):
-    """The statements of the app's tab Modules: the authority, its accesses (with the module,
-    its classification list and the linked coordinator), their classification entries."""
+    """The statements of the app's tab Modules: the authority; its accesses with the module, its
+    classification list, the linked coordinator and the classification entries (one query);
+    the modules, for the grant form."""
     p = "?" if dialect == "sqlite" else "%s"
     authority = conn.execute(f"SELECT authority.official_name, authority.* FROM authority WHERE id = {p}", [authority_id]).fetchone()
     rows = conn.execute(
         "SELECT module_access.id, module_access.role, module_access.status, module_access.granted_at, module.code, "
-        "module.name_lv, module_access.*, module.*, classification_list.*, coordinator.* FROM module_access "
-        "JOIN module ON module.id = module_access.module_id "
+        "module.name_lv, entry.name_lv, module_access.*, module.*, classification_list.*, coordinator.*, entry.* "
+        "FROM module_access JOIN module ON module.id = module_access.module_id "
         "LEFT OUTER JOIN classification_list ON classification_list.module_id = module.id "
         "LEFT OUTER JOIN authority AS coordinator ON coordinator.id = module_access.linked_coordinator_id "
-        f"WHERE module_access.authority_id = {p} ORDER BY module.code",
+        "LEFT OUTER JOIN module_access_classification AS mac ON mac.module_access_id = module_access.id "
+        "LEFT OUTER JOIN classification_entry AS entry ON entry.id = mac.entry_id "
+        f"WHERE module_access.authority_id = {p} ORDER BY module.code, entry.position",
         [authority_id],
     ).fetchall()
-    entries = {}
-    if rows:
-        ids = ", ".join(str(r[0]) for r in rows)
-        for access_id, name in conn.execute(
-            "SELECT module_access_classification.module_access_id, classification_entry.name_lv "
-            "FROM module_access_classification JOIN classification_entry ON classification_entry.id = "
-            f"module_access_classification.entry_id WHERE module_access_classification.module_access_id IN ({ids}) "
-            "ORDER BY classification_entry.position"
-        ):
-            entries.setdefault(access_id, []).append(html.escape(name))
+    modules = conn.execute("SELECT * FROM module ORDER BY code").fetchall()
+    accesses, entries = {}, {}
+    for row in rows:
+        accesses.setdefault(row[0], row)
+        if row[6] is not None:
+            entries.setdefault(row[0], []).append(html.escape(row[6]))
     tabs = "".join(
         f'<a role="tab" href="/authorities/{authority_id}/{t}" hx-get="/authorities/{authority_id}/{t}">{t}</a>'
         for t in ("authority", "classification", "modules", "users", "management")
     )
     out = [f'<div id="authority-tabs"><div role="tablist">{tabs}</div><section id="tab-panel">'
            f'<h2>{html.escape(authority[0])}</h2><ul class="module-list">']
-    for row in rows:
+    for row in accesses.values():
         mid, role, status, granted, code, name = row[:6]
         out.append(
             f'<li id="access-{mid}"><h3>{html.escape(code)} — {html.escape(name)}</h3><dl><dt>Role</dt><dd>{role}</dd>'
             f"<dt>Status</dt><dd>{status}</dd><dt>Granted</dt><dd>{str(granted)[:10]}</dd>"
             f"<dt>Classification</dt><dd>{', '.join(entries.get(mid, [])) or '—'}</dd></dl></li>"
         )
-    out.append("</ul></section></div>")
+    granted = {row[4] for row in accesses.values()}
+    grantable = "".join(f"<li>{html.escape(m[1])}</li>" for m in modules if m[1] not in granted)
+    out.append(f'</ul><ul class="grant">{grantable}</ul></section></div>')
     return "".join(out)
 
 

@@ -1,7 +1,7 @@
 """Views: load the objects (404) → check the policy (403) → call an operation → commit once."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -89,6 +89,9 @@ def language() -> str:
 # --- "Managed authorities" (R-3.0, R-4.2) ---------------------------------------------------
 
 
+_MODULE_CHOICES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -109,9 +112,7 @@ def index():
         if module is not None and current_user.authority.manages_module(module):
             context["grant_module"] = module
     if not is_htmx():  # the search form: only the full page shows it
-        modules = db.session.execute(
-            sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)
-        ).all()
+        modules = db.session.connection().execute(_MODULE_CHOICES).all()
         context.update(
             modules=[(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules],
             classification=[(c.value, c.label) for c in general_classification_choices()],
@@ -122,15 +123,18 @@ def index():
 # --- registering an authority (R-2.0, R-2.1.1–R-2.1.3, R-2.1.6) -----------------------------
 
 
+_GENERAL_CLASSIFICATION = (
+    sa.select(ClassificationEntry.id, ClassificationEntry.name_lv, ClassificationEntry.name_en)
+    .join(ClassificationList)
+    .where(ClassificationList.module_id.is_(None))
+    .order_by(ClassificationList.code, ClassificationEntry.position)
+)
+
+
 def general_classification_choices() -> list[tuple[int, str]]:
     lang = language()
-    entries = db.session.scalars(
-        sa.select(ClassificationEntry)
-        .join(ClassificationList)
-        .where(ClassificationList.module_id.is_(None))
-        .order_by(ClassificationList.code, ClassificationEntry.position)
-    )
-    return [SelectChoice(entry.id, entry.name(lang)) for entry in entries]
+    entries = db.session.connection().execute(_GENERAL_CLASSIFICATION)
+    return [SelectChoice(id_, name_lv if lang == "lv" else name_en) for id_, name_lv, name_en in entries]
 
 
 def duplicate_fingerprint(form) -> str:
@@ -273,18 +277,23 @@ def history(authority_id):
     return render_template("authorities/_history.html", authority=authority, **history_context(authority))
 
 
+# The accesses of tab Modules with all they show, in one query, built once (building this
+# statement with its loader options cost more than running it).
+_ACCESSES_OF_AUTHORITY = (
+    sa.select(ModuleAccess)
+    .join(ModuleAccess.module)
+    .where(ModuleAccess.authority_id == sa.bindparam("authority_id"))
+    .options(
+        joinedload(ModuleAccess.classification_entries),
+        joinedload(ModuleAccess.linked_coordinator),
+        contains_eager(ModuleAccess.module).joinedload(Module.classification_list),
+    )
+    .order_by(Module.code)
+)
+
+
 def modules_context(authority: Authority) -> dict:
-    accesses = db.session.scalars(
-        sa.select(ModuleAccess)
-        .join(Module)
-        .where(ModuleAccess.authority_id == authority.id)
-        .options(
-            selectinload(ModuleAccess.classification_entries),
-            joinedload(ModuleAccess.linked_coordinator),
-            joinedload(ModuleAccess.module).joinedload(Module.classification_list),
-        )
-        .order_by(Module.code)
-    ).all()
+    accesses = db.session.scalars(_ACCESSES_OF_AUTHORITY, {"authority_id": authority.id}).unique().all()
     granted = {access.module_id for access in accesses}
     grantable = []
     if policy.may_grant_modules(current_user, authority):

@@ -296,14 +296,16 @@ def register_invited_authority(
 # --- "My tasks" → "For validation" (R-2.2.4) -------------------------------------------------
 
 
+_AWAITING_VALIDATION_COUNT = sa.select(sa.func.count(Invitation.id)).where(
+    Invitation.inviting_authority_id == sa.bindparam("authority_id"),
+    Invitation.status == InvitationStatus.REGISTERED,
+)
+
+
 def awaiting_validation_count(authority_id: int) -> int:
-    """One COUNT over the (inviting authority, status) index, for the menu."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Invitation.id)).where(
-            Invitation.inviting_authority_id == authority_id,
-            Invitation.status == InvitationStatus.REGISTERED,
-        )
-    )
+    """One COUNT over the (inviting authority, status) index, for the menu of every page:
+    built once, run on the connection (no ORM work)."""
+    return db.session.connection().execute(_AWAITING_VALIDATION_COUNT, {"authority_id": authority_id}).scalar_one()
 
 
 def awaiting_validation(authority: Authority) -> list[Invitation]:
