@@ -32,6 +32,30 @@
     }
   });
 
+  // A swap that removes the focused element — a pager, sort or "Count them all" link replaces
+  // the results it sits in — would leave focus on the page's body: move it to the heading of
+  // what replaced it, so keyboard users go on from there.
+  var focusedBeforeSwap = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    focusedBeforeSwap = document.activeElement;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var lost = focusedBeforeSwap && focusedBeforeSwap !== document.body && !focusedBeforeSwap.isConnected;
+    focusedBeforeSwap = null;
+    if (!lost || (document.activeElement && document.activeElement !== document.body)) {
+      return;
+    }
+    var target = event.detail.target;
+    var region = target && (target.isConnected ? target : (target.id && document.getElementById(target.id)));
+    var heading = region && region.querySelector("h1, h2, h3");
+    if (heading) {
+      if (!heading.hasAttribute("tabindex")) {
+        heading.setAttribute("tabindex", "-1");
+      }
+      heading.focus();
+    }
+  });
+
   // Tabs (WAI-ARIA tabs pattern): arrow keys, Home and End move between the tabs of a tablist.
   document.addEventListener("keydown", function (event) {
     var tab = event.target.closest ? event.target.closest('[role="tab"]') : null;
