@@ -71,6 +71,19 @@ def _like(word):
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def name_words(dialect, args, where, params):
+    """The words of ``q`` as the app takes them: the longest of 3+ letters for the trigram index
+    (SQLite; returned), the others appended to ``where``/``params`` as LIKE conditions."""
+    p = "?" if dialect == "sqlite" else "%s"
+    words = fold(args.get("q", "")).split()[:5]
+    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
+    for word in words:
+        if word != indexed:
+            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
+            params.append(_like(word))
+    return indexed
+
+
 def search(dialect, conn, args):
     """The statements of imi_web.authorities.search.search_page, written by hand."""
     p = "?" if dialect == "sqlite" else "%s"
@@ -87,13 +100,7 @@ def search(dialect, conn, args):
             f"AND module_access.module_id = {p} AND module_access.status = {p})"
         )
         params += [int(args["module"]), "active"]
-    words = fold(args.get("q", "")).split()[:5]
-    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
-
-    for word in words:
-        if word != indexed:
-            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
-            params.append(_like(word))
+    indexed = name_words(dialect, args, where, params)
     clause = " AND ".join(where)
     if indexed:
         phrase = '"' + indexed.replace('"', '""') + '"'
@@ -145,12 +152,7 @@ def directory(dialect, conn, args):
         f"EXISTS (SELECT 1 FROM module_access WHERE module_access.authority_id = authority.id AND {' AND '.join(access)})"
         if access else None
     )
-    words = fold(args.get("q", "")).split()[:5]
-    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
-    for word in words:
-        if word != indexed:
-            where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
-            params.append(_like(word))
+    indexed = name_words(dialect, args, where, params)
     clause = " AND ".join(where)
     if indexed:
         phrase = '"' + indexed.replace('"', '""') + '"'

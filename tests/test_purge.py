@@ -299,11 +299,9 @@ def test_two_concurrent_runs_delete_once(app, db, land, clock, backend, monkeypa
     assert count(db, Authority, Authority.id == land["doomed_id"]) == 0
 
 
-def test_two_simultaneous_runs_delete_once(app, db, land, clock, backend):
-    """Both servers start at the same moment (a barrier); one deletes, the other does nothing."""
-    if backend != "postgresql":
-        pytest.skip("two writers at once: PostgreSQL")
-    clock.move_to(DUE + timedelta(days=1))
+def on_two_servers(app, job):
+    """Run ``job`` on two threads that start it at the same moment (a barrier), each with its
+    own app context and session, as two servers would: (results, errors)."""
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -311,7 +309,7 @@ def test_two_simultaneous_runs_delete_once(app, db, land, clock, backend):
         try:
             with app.app_context():
                 barrier.wait(10)
-                results.append(purge_deactivated())
+                results.append(job())
                 _db.session.remove()
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
@@ -321,6 +319,15 @@ def test_two_simultaneous_runs_delete_once(app, db, land, clock, backend):
         thread.start()
     for thread in threads:
         thread.join(30)
+    return results, errors
+
+
+def test_two_simultaneous_runs_delete_once(app, db, land, clock, backend):
+    """Both servers start at the same moment (a barrier); one deletes, the other does nothing."""
+    if backend != "postgresql":
+        pytest.skip("two writers at once: PostgreSQL")
+    clock.move_to(DUE + timedelta(days=1))
+    results, errors = on_two_servers(app, purge_deactivated)
     assert errors == []
     assert sorted(len(r) for r in results) == [0, 1]
     assert count(db, HistoryEntry, HistoryEntry.action == "authority.deleted") == 1
@@ -431,22 +438,6 @@ def test_two_servers_remind_once(app, db, land, clock, backend):
     if backend != "postgresql":
         pytest.skip("two writers at once: PostgreSQL")
     clock.move_to(DUE - timedelta(days=13))
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def server():
-        try:
-            with app.app_context():
-                barrier.wait(10)
-                results.append(send_deletion_reminders())
-                _db.session.remove()
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=server) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results, errors = on_two_servers(app, send_deletion_reminders)
     assert errors == [] and sorted(results) == [0, 1]
     assert count(db, OutboxMessage, OutboxMessage.template == "authority_deletion_reminder") == 2

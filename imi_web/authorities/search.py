@@ -32,7 +32,40 @@ def _int(value) -> int | None:
 
 
 @dataclass
-class Criteria:
+class ListCriteria:
+    """What every paged search list has: the order, the page, and whether to count every hit."""
+
+    sort: str = "name"
+    page: int = 1
+    exact: bool = False  # count every hit ("count=all"), not only up to COUNT_CAP
+
+    @staticmethod
+    def plain(args) -> dict:
+        """The query string as a plain dict (a MultiDict raises and catches on every miss)."""
+        return args.to_dict() if hasattr(args, "to_dict") else args
+
+    @staticmethod
+    def list_args(args: dict) -> dict:
+        return {
+            "sort": "-name" if args.get("sort") == "-name" else "name",
+            "page": max(_int(args.get("page")) or 1, 1),
+            "exact": args.get("count") == "all",
+        }
+
+    def query(self, values: dict, changes: dict) -> dict:
+        """Query-string arguments: ``values`` of the criteria, the list's own, ``changes``;
+        defaults left out."""
+        values.update(
+            sort=None if self.sort == "name" else self.sort,
+            count="all" if self.exact else None,
+            page=None if self.page == 1 else self.page,
+        )
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass
+class Criteria(ListCriteria):
     q: str = ""
     city: str = ""
     module: int | None = None
@@ -40,13 +73,10 @@ class Criteria:
     classification: int | None = None
     status: str = "active"
     mine: bool = True  # "Only my authorities" (R-3.0): Yes by default
-    sort: str = "name"
-    page: int = 1
-    exact: bool = False  # count every hit ("count=all"), not only up to COUNT_CAP
 
     @classmethod
     def from_args(cls, args) -> "Criteria":
-        args = args.to_dict() if hasattr(args, "to_dict") else args  # plain dict: cheaper misses
+        args = cls.plain(args)
         status = args.get("status", "active")
         return cls(
             q=args.get("q", "").strip()[:200],
@@ -56,9 +86,7 @@ class Criteria:
             classification=_int(args.get("classification")),
             status=status if status in STATUSES else "active",
             mine=args.get("mine", "yes") != "no",
-            sort="-name" if args.get("sort") == "-name" else "name",
-            page=max(_int(args.get("page")) or 1, 1),
-            exact=args.get("count") == "all",
+            **cls.list_args(args),
         )
 
     def args(self, **changes) -> dict:
@@ -71,12 +99,8 @@ class Criteria:
             "classification": self.classification,
             "status": None if self.status == "active" else self.status,
             "mine": None if self.mine else "no",
-            "sort": None if self.sort == "name" else self.sort,
-            "count": "all" if self.exact else None,
-            "page": None if self.page == 1 else self.page,
         }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in (None, "")}
+        return self.query(values, changes)
 
 
 # Counts stop here: "more than 100 authorities found" (4 pages), and "Count them all" asks for

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from ..authorities.search import (
     PER_PAGE,
+    ListCriteria,
     P,
     Page,
     _exists,
@@ -51,19 +52,16 @@ ROLES = tuple(role.value for role in ModuleRole)
 
 
 @dataclass
-class DirectoryCriteria:
+class DirectoryCriteria(ListCriteria):
     q: str = ""
     country: int | None = None
     city: str = ""
     module: int | None = None
     role: str = ""  # "coordinator" or "authority": the role in the module (any module if none)
-    sort: str = "name"
-    page: int = 1
-    exact: bool = False  # count every hit ("count=all"), not only up to COUNT_CAP
 
     @classmethod
     def from_args(cls, args) -> "DirectoryCriteria":
-        args = args.to_dict() if hasattr(args, "to_dict") else args  # plain dict: cheaper misses
+        args = cls.plain(args)
         role = args.get("role", "")
         return cls(
             q=args.get("q", "").strip()[:200],
@@ -71,25 +69,13 @@ class DirectoryCriteria:
             city=args.get("city", "").strip()[:100],
             module=_int(args.get("module")),
             role=role if role in ROLES else "",
-            sort="-name" if args.get("sort") == "-name" else "name",
-            page=max(_int(args.get("page")) or 1, 1),
-            exact=args.get("count") == "all",
+            **cls.list_args(args),
         )
 
     def args(self, **changes) -> dict:
         """Query-string arguments of these criteria (with ``changes``), defaults left out."""
-        values = {
-            "q": self.q,
-            "country": self.country,
-            "city": self.city,
-            "module": self.module,
-            "role": self.role,
-            "sort": None if self.sort == "name" else self.sort,
-            "count": "all" if self.exact else None,
-            "page": None if self.page == 1 else self.page,
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in (None, "")}
+        values = {"q": self.q, "country": self.country, "city": self.city, "module": self.module, "role": self.role}
+        return self.query(values, changes)
 
 
 # The criteria of the directory, keyed like their bind parameters (see authorities/search.py).
