@@ -72,16 +72,52 @@ def _like(word):
 
 
 def name_words(dialect, args, where, params):
-    """The words of ``q`` as the app takes them: the longest of 3+ letters for the trigram index
-    (SQLite; returned), the others appended to ``where``/``params`` as LIKE conditions."""
+    """The words of ``q`` as the app takes them: the longest of 3+ letters for the indexes
+    (returned), the others appended to ``where``/``params`` as LIKE conditions."""
     p = "?" if dialect == "sqlite" else "%s"
     words = fold(args.get("q", "")).split()[:5]
-    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None) if dialect == "sqlite" else None
+    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None)
     for word in words:
         if word != indexed:
             where.append(f"authority.search_name LIKE {p} ESCAPE '\\'")
             params.append(_like(word))
     return indexed
+
+
+def term_count(dialect, conn, indexed, clause, params):
+    """The capped count of a name term's hits: FTS5 on SQLite, pg_trgm (LIKE) on PostgreSQL."""
+    p = "?" if dialect == "sqlite" else "%s"
+    if dialect == "sqlite":
+        phrase = '"' + indexed.replace('"', '""') + '"'
+        return conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM authority_fts JOIN authority ON authority.id = authority_fts.rowid "
+            f"WHERE authority_fts MATCH {p} AND {clause} LIMIT {COUNT_CAP + 1}) AS hits",
+            [phrase, *params],
+        ).fetchone()[0]
+    return conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} AND authority.search_name LIKE {p} ESCAPE '\\' "
+        f"LIMIT {COUNT_CAP + 1}) AS hits",
+        [*params, _like(indexed)],
+    ).fetchone()[0]
+
+
+def term_page(dialect, indexed, many):
+    """(FROM, condition, parameters, ORDER BY) of a page with a name term: many hits walk the
+    term's name postings in name order; few come from the trigram index (pg_trgm) and are sorted."""
+    p = "?" if dialect == "sqlite" else "%s"
+    if many:
+        position = "instr" if dialect == "sqlite" else "strpos"
+        return (
+            "authority_name_trigram AS t JOIN authority ON authority.id = t.authority_id",
+            f"t.trigram = {p} AND {position}(t.search_name, {p}) > 0",
+            [indexed[:MIN_TRIGRAM], indexed],
+            "t.search_name, t.authority_id",
+        )
+    if dialect == "sqlite":
+        phrase = '"' + indexed.replace('"', '""') + '"'
+        return "authority", f"authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})", [phrase], \
+            "authority.search_name, authority.id"
+    return "authority", f"authority.search_name LIKE {p} ESCAPE '\\'", [_like(indexed)], "authority.search_name, authority.id"
 
 
 def search(dialect, conn, args):
@@ -102,24 +138,17 @@ def search(dialect, conn, args):
         params += [int(args["module"]), "active"]
     indexed = name_words(dialect, args, where, params)
     clause = " AND ".join(where)
+    source, order = "authority", "authority.search_name, authority.id"
     if indexed:
-        phrase = '"' + indexed.replace('"', '""') + '"'
-        total = conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM authority_fts JOIN authority ON authority.id = authority_fts.rowid "
-            f"WHERE authority_fts MATCH {p} AND {clause} LIMIT {COUNT_CAP + 1}) AS hits",
-            [phrase, *params],
-        ).fetchone()[0]
-        if total <= COUNT_CAP:
-            clause += f" AND authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})"
-            params.append(phrase)
-        else:
-            clause += f" AND authority.search_name LIKE {p} ESCAPE '\\'"
-            params.append(_like(indexed))
+        total = term_count(dialect, conn, indexed, clause, params)
+        source, condition, extra, order = term_page(dialect, indexed, total > COUNT_CAP)
+        clause += " AND " + condition
+        params = [*params, *extra]
     else:
         total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1}) AS hits", params).fetchone()[0]
     rows = conn.execute(
-        f"SELECT id, official_name, informal_name, city, status FROM authority WHERE {clause} "
-        f"ORDER BY search_name, id LIMIT {PER_PAGE + 1} OFFSET 0",
+        f"SELECT authority.id, official_name, informal_name, city, status FROM {source} WHERE {clause} "
+        f"ORDER BY {order} LIMIT {PER_PAGE + 1} OFFSET 0",
         params,
     ).fetchall()[:PER_PAGE]
     total = f"more than {COUNT_CAP}" if total > COUNT_CAP else total
@@ -154,30 +183,24 @@ def directory(dialect, conn, args):
     )
     indexed = name_words(dialect, args, where, params)
     clause = " AND ".join(where)
-    if indexed:
-        phrase = '"' + indexed.replace('"', '""') + '"'
+    if indexed and (dialect == "sqlite" or not access):
         extra = f" AND {partner}" if partner else ""
-        total = conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM authority_fts JOIN authority ON authority.id = authority_fts.rowid "
-            f"WHERE authority_fts MATCH {p} AND {clause}{extra} LIMIT {COUNT_CAP + 1}) AS hits",
-            [phrase, *params, *(access_params if partner else [])],
-        ).fetchone()[0]
+        total = term_count(dialect, conn, indexed, clause + extra, [*params, *(access_params if partner else [])])
     elif access:
+        term = f" AND authority.search_name LIKE {p} ESCAPE '\\'" if indexed else ""
         total = conn.execute(
             f"SELECT count(*) FROM (SELECT DISTINCT module_access.authority_id FROM module_access JOIN authority "
-            f"ON authority.id = module_access.authority_id WHERE {' AND '.join(access)} AND {clause} LIMIT {COUNT_CAP + 1}) AS hits",
-            [*access_params, *params],
+            f"ON authority.id = module_access.authority_id WHERE {' AND '.join(access)} AND {clause}{term} LIMIT {COUNT_CAP + 1}) AS hits",
+            [*access_params, *params, *([_like(indexed)] if indexed else [])],
         ).fetchone()[0]
     else:
         total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1}) AS hits", params).fetchone()[0]
     more = total > COUNT_CAP
+    source, order = "authority", "authority.search_name, authority.id"
     if indexed:
-        if more:
-            clause += f" AND authority.search_name LIKE {p} ESCAPE '\\'"
-            params.append(_like(indexed))
-        else:
-            clause += f" AND authority.id IN (SELECT rowid FROM authority_fts WHERE authority_fts MATCH {p})"
-            params.append(phrase)
+        source, condition, extra, order = term_page(dialect, indexed, more)
+        clause += " AND " + condition
+        params = [*params, *extra]
     sortable = False
     if access and not indexed:  # few matching accesses: the page from them, sorted (as the app)
         sortable = conn.execute(
@@ -192,8 +215,8 @@ def directory(dialect, conn, args):
         params += access_params
     rows = conn.execute(
         "SELECT authority.id, official_name, informal_name, phone, email, website, city, country.code, country.name_en "
-        f"FROM authority JOIN country ON country.id = authority.country_id WHERE {clause} "
-        f"ORDER BY search_name, authority.id LIMIT {PER_PAGE + 1} OFFSET 0",
+        f"FROM {source} JOIN country ON country.id = authority.country_id WHERE {clause} "
+        f"ORDER BY {order} LIMIT {PER_PAGE + 1} OFFSET 0",
         params,
     ).fetchall()[:PER_PAGE]
     modules = {}

@@ -156,6 +156,7 @@ def main(argv=None):
     from imi_web import create_app
     from imi_web.extensions import db
     from imi_web.models import fold
+    from imi_web.models.search_index import name_trigrams
     from imi_web.passwords import hash_password
 
     rng = random.Random(args.seed)
@@ -202,6 +203,7 @@ def main(argv=None):
                 next_id += share
             nimics = [lo for lo, _hi in ranges]
             status_of = {}
+            search_names = []
 
             def authorities():
                 for aid in range(1, n + 1):
@@ -216,13 +218,15 @@ def main(argv=None):
                         r = rng.random()
                         status = "active" if r < 0.90 else "deactivated" if r < 0.97 else "awaiting_validation"
                     status_of[aid] = status
+                    search_names.append((aid, fold(f"{official} {informal}").strip()))
+                    search_name = search_names[-1][1]
                     created = now - timedelta(days=rng.randrange(1, 3000))
                     yield (
                         aid, ci + 1, official, informal,
                         f"+371 6{rng.randrange(10**6, 10**7)}", f"info{aid}@iestade{aid % 1000}.example",
                         f"https://iestade{aid}.example", f"{rng.choice(['Brīvības', 'Elizabetes', 'Krišjāņa Valdemāra'])} iela {aid % 200 + 1}",
                         f"LV-{1000 + aid % 9000}", city,
-                        fold(f"{official} {informal}").strip(), fold(city),
+                        search_name, fold(city),
                         status, now - timedelta(days=10) if status == "deactivated" else None,
                         nimic, None, created, created, 1,
                     )
@@ -235,6 +239,14 @@ def main(argv=None):
                 authorities(),
             )
             step(f"authority ({count})", t0)
+
+            t0 = time.perf_counter()
+            count = load.insert(  # the name postings the model's events would have written
+                "authority_name_trigram",
+                ["trigram", "search_name", "authority_id"],
+                ((t, name, aid) for aid, name in search_names for t in sorted(name_trigrams(name))),
+            )
+            step(f"authority_name_trigram ({count})", t0)
 
             t0 = time.perf_counter()
 

@@ -299,11 +299,9 @@ def purge_authority(authority_id: int, deactivated_at: datetime) -> Deleted | No
     if deleted != 1:
         db.session.rollback()
         return None
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        from .models.search_index import _fts_delete
+    from .models.search_index import unindex_authority
 
-        _fts_delete(connection, authority_id, search_name)
+    unindex_authority(db.session.connection(), authority_id, search_name)
     db.session.add(
         HistoryEntry(
             action="authority.deleted",

@@ -21,7 +21,7 @@ from ..models import (
     fold,
 )
 from ..models.directory import authority_classification
-from ..models.search_index import MIN_TRIGRAM, _fts, fts_phrase
+from ..models.search_index import MIN_TRIGRAM, _fts, fts_phrase, name_trigram
 
 PER_PAGE = 25
 STATUSES = ("active", "deactivated", "awaiting_validation", "all")
@@ -204,20 +204,28 @@ def like_pattern(word: str) -> str:
 
 
 def name_terms(q: str, dialect: str) -> tuple[str | None, list[str]]:
-    """The words of ``q``: the one the trigram index serves (SQLite: the longest of 3+ letters,
-    None elsewhere) and the others, checked row by row."""
+    """The words of ``q``: the one the indexes serve (the longest of 3+ letters, or None) and
+    the others, checked row by row."""
     words = fold(q).split()[:MAX_WORDS]
-    indexed = None
-    if dialect == "sqlite":
-        indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None)
+    indexed = max((w for w in words if len(w) >= MIN_TRIGRAM), key=len, default=None)
     return indexed, [w for w in words if w != indexed]
 
 
-def name_params(indexed: str | None, scanned: list[str]) -> dict:
+def name_index(indexed: str | None, dialect: str) -> str | None:
+    """Which index finds the hits of the indexed word: SQLite's FTS5 table ("fts"), PostgreSQL's
+    pg_trgm index through ``LIKE`` ("like"), or none (no word of 3+ letters)."""
+    if not indexed:
+        return None
+    return "fts" if dialect == "sqlite" else "like"
+
+
+def name_params(indexed: str | None, scanned: list[str], dialect: str) -> dict:
     params = {f"word{i}": like_pattern(word) for i, word in enumerate(scanned)}
     if indexed:
-        params["phrase"] = fts_phrase(indexed)
         params["term"] = like_pattern(indexed)
+        params["trigram"], params["word"] = indexed[:MIN_TRIGRAM], indexed
+        if dialect == "sqlite":
+            params["phrase"] = fts_phrase(indexed)
     return params
 
 
@@ -226,21 +234,44 @@ def scanned_words(count: int) -> list:
     return [Authority.search_name.like(P(f"word{i}"), escape="\\") for i in range(count)]
 
 
-def trigram_hits(*where):
-    """Authorities whose name contains the ``phrase`` parameter, read lazily from the trigram index."""
-    return (
-        sa.select(sa.literal(1))
-        .select_from(_fts.join(Authority, Authority.id == _fts.c.rowid))
-        .where(_fts.c.authority_fts.op("MATCH")(P("phrase")), *where)
-    )
+def term_hits(index: str | None, *where):
+    """Authorities matching ``where`` and the indexed word (``phrase``/``term``): with FTS5 read
+    lazily from the trigram index, each match checked by its row; else as PostgreSQL plans it."""
+    if index == "fts":
+        return (
+            sa.select(sa.literal(1))
+            .select_from(_fts.join(Authority, Authority.id == _fts.c.rowid))
+            .where(_fts.c.authority_fts.op("MATCH")(P("phrase")), *where)
+        )
+    if index == "like":
+        where = (*where, Authority.search_name.like(P("term"), escape="\\"))
+    return sa.select(sa.literal(1)).select_from(Authority).where(*where)
 
 
-def name_term(many: bool):
-    """The indexed word as a condition on the page: walked in the name index when it has many
-    hits (``term``), taken from the trigram index when few (``phrase``)."""
-    if many:
-        return Authority.search_name.like(P("term"), escape="\\")
-    return Authority.id.in_(sa.select(_fts.c.rowid).where(_fts.c.authority_fts.op("MATCH")(P("phrase"))))
+def few_hits(index: str) -> list:
+    """The indexed word as a condition on a page of at most COUNT_CAP hits: taken from the
+    trigram index (FTS5), or left to PostgreSQL's planner (pg_trgm), and sorted."""
+    if index == "fts":
+        return [Authority.id.in_(sa.select(_fts.c.rowid).where(_fts.c.authority_fts.op("MATCH")(P("phrase"))))]
+    return [Authority.search_name.like(P("term"), escape="\\")]
+
+
+def name_source(walk_postings: bool):
+    """The FROM of a page: the authorities, or — for a term with many hits — the entries of its
+    first trigram in ``authority_name_trigram`` joined to them, walked in name order, each
+    checked against the whole word (on the entry) and the criteria (on the authority's row)."""
+    if walk_postings:
+        return name_trigram.join(Authority, Authority.id == name_trigram.c.authority_id)
+    return Authority.__table__
+
+
+def posting_conditions(index: str) -> list:
+    """The walked entries: the ``trigram``'s, whose name contains the whole ``word``. A position
+    test, not ``LIKE``: PostgreSQL estimates ``LIKE '%rig%'`` as rare (it cannot know that every
+    entry of "rig" contains "rig") and would then read and sort all the entries instead."""
+    position = sa.func.instr(name_trigram.c.search_name, P("word")) if index == "fts" else sa.func.strpos(
+        name_trigram.c.search_name, P("word"))
+    return [name_trigram.c.trigram == P("trigram"), position > 0]
 
 
 def capped(hits):
@@ -248,11 +279,13 @@ def capped(hits):
     return sa.select(sa.func.count()).select_from(hits.limit(P("cap")).subquery())
 
 
-def in_name_order(query, descending: bool):
-    """``query`` in name order, a page (parameters ``limit``, ``offset``)."""
+def in_name_order(query, descending: bool, walk_postings: bool = False):
+    """``query`` in name order, a page (parameters ``limit``, ``offset``): the order of the name
+    postings' key when they are walked, else of the name indexes."""
+    name, id_ = (name_trigram.c.search_name, name_trigram.c.authority_id) if walk_postings else (
+        Authority.search_name, Authority.id)
     return query.order_by(
-        Authority.search_name.desc() if descending else Authority.search_name,
-        Authority.id.desc() if descending else Authority.id,
+        name.desc() if descending else name, id_.desc() if descending else id_
     ).limit(P("limit")).offset(P("offset"))
 
 
@@ -275,19 +308,19 @@ def run_page(count_stmt, page_stmt_of, params: dict, page: int, per_page: int, e
 
 
 @functools.lru_cache(maxsize=1024)
-def _managed_count(keys: frozenset, indexed: bool, scanned: int):
-    where = conditions(keys) + scanned_words(scanned)
-    if indexed:
-        return capped(trigram_hits(*where))
-    return capped(sa.select(sa.literal(1)).select_from(Authority).where(*where))
+def _managed_count(keys: frozenset, index: str | None, scanned: int):
+    return capped(term_hits(index, *conditions(keys), *scanned_words(scanned)))
 
 
 @functools.lru_cache(maxsize=1024)
-def _managed_page(keys: frozenset, indexed: bool, scanned: int, many: bool, descending: bool):
+def _managed_page(keys: frozenset, index: str | None, scanned: int, many: bool, descending: bool):
     where = conditions(keys) + scanned_words(scanned)
-    if indexed:
-        where.append(name_term(many))
-    return in_name_order(sa.select(*LIST_COLUMNS).where(*where), descending)
+    walk = bool(index) and many
+    if walk:
+        where += posting_conditions(index)
+    elif index:
+        where += few_hits(index)
+    return in_name_order(sa.select(*LIST_COLUMNS).select_from(name_source(walk)).where(*where), descending, walk)
 
 
 def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> Page:
@@ -298,23 +331,25 @@ def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> 
 
     - The count stops at COUNT_CAP (unless ``criteria.exact``: "Count them all"). With a name
       term on SQLite it is driven by the trigram index (``authority_fts``, read lazily, each
-      match checked against the other criteria by its row); otherwise by walking an index that
+      match checked against the other criteria by its row), on PostgreSQL as its planner
+      chooses (pg_trgm or the table, stopping at the cap); otherwise by walking an index that
       ends in ``search_name`` (``ix_authority_country_status_name``, ``ix_authority_status_name``).
-    - The page is read in name order from that index, checking each entry, so it stops after a
-      page of hits — unless there are at most COUNT_CAP hits for a name term: then they come
-      from the trigram index and are sorted (few rows, and walking the name index could pass
-      many entries before finding them).
-
-    PostgreSQL's planner makes the same choices itself, from pg_trgm's statistics.
+    - The page is read in name order, checking each entry, so it stops after a page of hits:
+      with no name term from the name index; for a term with more than COUNT_CAP hits from its
+      first trigram's entries in ``authority_name_trigram`` (kept in name order, so "rig" does
+      not walk past every name before "Rīgas …"). At most COUNT_CAP hits come from the trigram
+      index (SQLite's FTS5, PostgreSQL's pg_trgm) and are sorted.
     """
     params = managed_params(user, criteria)
-    indexed, scanned = name_terms(criteria.q, dialect_name())
+    dialect = dialect_name()
+    indexed, scanned = name_terms(criteria.q, dialect)
+    index = name_index(indexed, dialect)
     keys = frozenset(params)
-    params.update(name_params(indexed, scanned))
+    params.update(name_params(indexed, scanned, dialect))
     descending = criteria.sort == "-name"
     return run_page(
-        _managed_count(keys, bool(indexed), len(scanned)),
-        lambda many: _managed_page(keys, bool(indexed), len(scanned), many and bool(indexed), descending),
+        _managed_count(keys, index, len(scanned)),
+        lambda many: _managed_page(keys, index, len(scanned), many, descending),
         params,
         criteria.page,
         per_page,

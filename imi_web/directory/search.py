@@ -27,14 +27,17 @@ from ..authorities.search import (
     capped,
     conditions,
     dialect_name,
+    few_hits,
     in_name_order,
     like_pattern,
+    name_index,
     name_params,
-    name_term,
+    name_source,
     name_terms,
+    posting_conditions,
     run_page,
     scanned_words,
-    trigram_hits,
+    term_hits,
 )
 from ..extensions import db
 from ..models import (
@@ -140,29 +143,33 @@ def partner(access_keys):
 
 
 @functools.lru_cache(maxsize=1024)
-def _directory_count(keys: frozenset, access_keys: frozenset, indexed: bool, scanned: int):
+def _directory_count(keys: frozenset, access_keys: frozenset, index: str | None, scanned: int):
     where = conditions(keys, DIRECTORY_FILTERS) + scanned_words(scanned)
-    if indexed:  # driven by the trigram index
-        return capped(trigram_hits(*where, *([partner(access_keys)] if access_keys else [])))
-    if access_keys:  # driven by ix_module_access_module_role_status
-        return capped(
-            sa.select(ModuleAccess.authority_id)
-            .join(Authority, Authority.id == ModuleAccess.authority_id)
-            .where(*access_conditions(access_keys), *where)
-            .distinct()
-        )
-    return capped(sa.select(sa.literal(1)).select_from(Authority).where(*where))  # the name index
+    if index == "fts" or not access_keys:  # driven by the trigram index, or by the name index
+        return capped(term_hits(index, *where, *([partner(access_keys)] if access_keys else [])))
+    if index:
+        where += few_hits(index)
+    return capped(  # driven by ix_module_access_module_role_status
+        sa.select(ModuleAccess.authority_id)
+        .join(Authority, Authority.id == ModuleAccess.authority_id)
+        .where(*access_conditions(access_keys), *where)
+        .distinct()
+    )
 
 
 @functools.lru_cache(maxsize=1024)
-def _directory_page(keys: frozenset, access_keys: frozenset, indexed: bool, scanned: int, many: bool, descending: bool):
+def _directory_page(keys: frozenset, access_keys: frozenset, index: str | None, scanned: int, many: bool, descending: bool):
     # Few hits: read them through the index that found them, and sort them; many: walk the
-    # name index in order, checking each entry, which stops after a page.
+    # name index (or, for a term, its name postings) in order, checking each entry, which
+    # stops after a page.
     where = conditions(keys, DIRECTORY_FILTERS) + scanned_words(scanned)
-    if indexed:
-        where.append(name_term(many))
+    walk = bool(index) and many
+    if walk:
+        where += posting_conditions(index)
+    elif index:
+        where += few_hits(index)
     if access_keys:
-        if many or indexed:
+        if many or index:
             where.append(partner(access_keys))
         else:
             where.append(Authority.id.in_(sa.select(ModuleAccess.authority_id).where(*access_conditions(access_keys))))
@@ -179,10 +186,11 @@ def _directory_page(keys: frozenset, access_keys: frozenset, indexed: bool, scan
             Country.name_lv.label("country_name_lv"),
             Country.name_en.label("country_name_en"),
         )
+        .select_from(name_source(walk))
         .join(Country, Country.id == Authority.country_id)
         .where(*where)
     )
-    return in_name_order(query, descending)
+    return in_name_order(query, descending, walk)
 
 
 @dataclass(frozen=True)
@@ -224,17 +232,18 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
 
     The same plan as "Managed authorities" (``search_managed``): the count stops at COUNT_CAP
     (``Page.more``) and, with a name term on SQLite, is driven by the trigram index; the page
-    is read with LIMIT in name order (``ix_authority_status_name``), from the trigram index
-    when a term has at most COUNT_CAP hits. The active modules of the page's authorities
-    then come in one query. Each row has the public contact data, the country, and
-    ``modules`` (a list of ``ModuleEntry``).
+    is read with LIMIT in name order (``ix_authority_status_name``, or a term's entries in
+    ``authority_name_trigram``), from the trigram index when a term has at most COUNT_CAP
+    hits. The active modules of the page's authorities then come in one query. Each row has
+    the public contact data, the country, and ``modules`` (a list of ``ModuleEntry``).
     """
     dialect = dialect_name()
     params, access = directory_params(criteria, dialect)
     indexed, scanned = name_terms(criteria.q, dialect)
+    index = name_index(indexed, dialect)
     keys, access_keys = frozenset(["status", *params]), frozenset(access)
     params.update(access)
-    params.update(name_params(indexed, scanned))
+    params.update(name_params(indexed, scanned, dialect))
     descending = criteria.sort == "-name"
     # Module criteria that few accesses match: the page comes from those accesses, sorted.
     sortable = bool(access_keys) and not indexed and (
@@ -242,8 +251,8 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
         <= ACCESS_SORT_LIMIT
     )
     page = run_page(
-        _directory_count(keys, access_keys, bool(indexed), len(scanned)),
-        lambda many: _directory_page(keys, access_keys, bool(indexed), len(scanned), many and not sortable, descending),
+        _directory_count(keys, access_keys, index, len(scanned)),
+        lambda many: _directory_page(keys, access_keys, index, len(scanned), many and not sortable, descending),
         params,
         criteria.page,
         per_page,

@@ -31,10 +31,27 @@ def many(world, db, factory):
 
 
 def names(response):
-    html = response.get_data(as_text=True)
+    return sorted(ordered_names(response))
+
+
+def ordered_names(response):
     import re
 
-    return sorted(re.findall(r'<th scope="row"><a href="/authorities/\d+/authority">([^<]+)</a>', html))
+    return re.findall(r'<th scope="row"><a href="/authorities/\d+/authority">([^<]+)</a>', response.get_data(as_text=True))
+
+
+def assert_name_postings_match(db):
+    """``authority_name_trigram`` holds exactly the trigrams of every authority's folded name."""
+    from imi_web.models import Authority
+    from imi_web.models.search_index import name_trigram, name_trigrams
+
+    stored = set(db.session.execute(sa.select(name_trigram.c.trigram, name_trigram.c.search_name, name_trigram.c.authority_id)))
+    expected = {
+        (t, search_name, authority_id)
+        for authority_id, search_name in db.session.execute(sa.select(Authority.id, Authority.search_name))
+        for t in name_trigrams(search_name)
+    }
+    assert stored == expected
 
 
 def test_default_is_only_my_active_authorities(world, many, login):
@@ -90,9 +107,11 @@ def test_search_index_follows_renames(world, many, login, db):
     client = login("nimic.admin")
     assert "Ogres novada būvvalde" in names(client.get("/authorities/?q=buvvalde"))
     assert names(client.get("/authorities/?q=pasvaldiba")) == []
+    assert_name_postings_match(db)
     db.session.delete(authority)
     db.session.commit()
     assert "Ogres novada būvvalde" not in names(client.get("/authorities/?q=buvvalde"))
+    assert_name_postings_match(db)
 
 
 def test_queries_do_not_grow_with_results(world, many, login, db, factory):
@@ -152,6 +171,33 @@ def test_count_stops_at_the_cap_and_the_pages_go_on(world, many, login, monkeypa
             break
         page += 1
     assert sorted(pages) == exact
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+@pytest.mark.parametrize("query", ["q=buvvalde", "q=valde+buv", "q=ALDE", "q=ga&city=r"])
+def test_pages_from_the_name_postings_are_in_name_order(world, many, login, monkeypatch, factory, db, query, sort):
+    """With more hits than COUNT_CAP the pages walk the term's name postings; they give the same
+    rows in the same order as the hits sorted (few hits)."""
+    from imi_web.authorities import search
+
+    for i in range(6):  # names that share the trigram "buv"/"ald" without the whole word
+        factory.authority(name=f"Būvniecības {'ABCDEF'[i]} centrs Alda", city="Rēzekne")
+        factory.authority(name=f"{'ZYXWVU'[i]} Rīgas būvvalde", city="Rīga")
+    factory.commit()
+    client = login("nimic.admin")
+    exact = ordered_names(client.get(f"/authorities/?{query}&mine=no&sort={sort}"))
+    assert len(exact) >= 3
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search.search_managed, "__defaults__", (2,))
+    walked, page = [], 1
+    while True:
+        response = client.get(f"/authorities/?{query}&mine=no&sort={sort}&page={page}")
+        walked += ordered_names(response)
+        if 'rel="next"' not in response.get_data(as_text=True):
+            break
+        page += 1
+    assert walked == exact
+    assert_name_postings_match(db)
 
 
 def test_without_module_offers_to_grant_it_from_the_results(world, many, login):
