@@ -15,8 +15,9 @@ def select_locale() -> str:
     chosen = session.get("language")
     if chosen in languages:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+    user = current_user._get_current_object()  # one proxy lookup, not four
+    if user and user.is_authenticated and user.language in languages:
+        return user.language
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -61,7 +62,8 @@ TRANSLATIONS = "_imi_translations"
 def install_template_gettext(app) -> None:
     """Template ``_``, ``gettext`` and ``ngettext`` with the translations looked up once per
     render (a page has dozens of strings), in place of Flask-Babel's per-call lookup."""
-    app.jinja_env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext)
+    # ``_`` too: Jinja's own ``_`` looks ``gettext`` up in the context and calls it, per string.
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
 
     @app.context_processor
     def template_translations():

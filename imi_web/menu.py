@@ -4,20 +4,25 @@ An entry appears only when its page exists in this installation and the policy l
 current user use it; areas add their pages as their features arrive.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from markupsafe import Markup
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from . import policy
+from .i18n import translations
+
+
+def _l(message: str) -> str:
+    """Marks a label for extraction (``-k _l``, babel.cfg); ``visible_menu`` translates it
+    with the request's cached translations, cheaper than a lazy string per render."""
+    return message
 
 
 @dataclass(frozen=True)
 class Entry:
-    label: object
+    label: str  # the English msgid
     endpoint: str
     allowed: Callable
     # How many things wait there (a cheap COUNT), shown beside the label when not zero.
@@ -26,7 +31,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Section:
-    label: object
+    label: str  # the English msgid
     entries: tuple
 
 
@@ -37,11 +42,21 @@ def _awaiting_validation(user) -> int:
     return awaiting_validation_count(user.authority_id)
 
 
-def _with_count(entry: Entry) -> Entry:
-    count = entry.count(current_user) if entry.count else 0
-    if not count:
-        return entry
-    return replace(entry, label=Markup('{} <span class="menu-count">{}</span>').format(entry.label, count))
+@dataclass(frozen=True)
+class Link:
+    """An entry as the menu shows it to this request: translated label, URL, current or not."""
+
+    label: str
+    href: str
+    current: bool
+
+
+def _link(entry: Entry, user, gettext, endpoint: str | None) -> Link:
+    label = gettext(entry.label)
+    count = entry.count(user) if entry.count else 0
+    if count:
+        label = Markup('{} <span class="menu-count">{}</span>').format(label, count)
+    return Link(label, url_for(entry.endpoint), entry.endpoint == endpoint)
 
 
 MENU = (
@@ -63,15 +78,18 @@ MENU = (
 
 
 def visible_menu():
-    """The sections and entries the current user may use, as (section, [entries])."""
-    if not current_user.is_authenticated:
+    """The sections and entries the current user may use, as (section label, [Link])."""
+    user = policy.acting_user()  # the policy asks several questions per entry
+    if not user.is_authenticated:
         return []
     views = current_app.view_functions
+    gettext = translations().ugettext
+    endpoint = request.endpoint
     sections = []
     for section in MENU:
-        entries = [_with_count(e) for e in section.entries if e.endpoint in views and e.allowed(current_user)]
-        if entries:
-            sections.append((section, entries))
+        links = [_link(e, user, gettext, endpoint) for e in section.entries if e.endpoint in views and e.allowed(user)]
+        if links:
+            sections.append((gettext(section.label), links))
     return sections
 
 

@@ -5,8 +5,15 @@ views call ``require(...)`` which aborts with 403.
 """
 
 from flask import abort
+from flask_login import current_user
 
 from .models import Authority, User
+
+
+def acting_user() -> User:
+    """The logged-in user itself rather than Flask-Login's proxy, for views that ask several
+    questions: every attribute read through the proxy looks the user up again."""
+    return current_user._get_current_object()
 
 
 def _active_admin(user: User) -> bool:

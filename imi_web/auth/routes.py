@@ -55,11 +55,8 @@ def unauthorized():
 @bp.before_app_request
 def force_password_change():
     """A temporary or expired password leads every request to the change form (R-3.8)."""
-    if (
-        current_user.is_authenticated
-        and request.endpoint not in OPEN_DURING_FORCED_CHANGE
-        and must_change_password(current_user)
-    ):
+    user = current_user._get_current_object()  # one proxy lookup on every request, not several
+    if user.is_authenticated and request.endpoint not in OPEN_DURING_FORCED_CHANGE and must_change_password(user):
         return redirect_to(url_for("auth.change_password"))
     return None
 
