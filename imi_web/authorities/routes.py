@@ -68,7 +68,7 @@ HISTORY_PER_PAGE = 25
 
 def load_authority(authority_id: int) -> Authority:
     authority = db.get_or_404(Authority, authority_id)
-    policy.require(policy.may_view_authority(current_user, authority))
+    policy.require(policy.may_view_authority(policy.acting_user(), authority))
     return authority
 
 
@@ -95,9 +95,10 @@ _MODULE_CHOICES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_
 @bp.get("/")
 @login_required
 def index():
-    policy.require(policy.may_administer(current_user))
+    user = policy.acting_user()
+    policy.require(policy.may_administer(user))
     criteria = Criteria.from_args(request.args)
-    results = search_managed(current_user, criteria)
+    results = search_managed(user, criteria)
     lang = language()
     context = dict(
         criteria=criteria,
@@ -109,7 +110,7 @@ def index():
     if criteria.without_module:
         # grant the new module straight from the results, where the delegation allows.
         module = db.session.get(Module, criteria.without_module)
-        if module is not None and current_user.authority.manages_module(module):
+        if module is not None and user.authority.manages_module(module):
             context["grant_module"] = module
     if not is_htmx():  # the search form: only the full page shows it
         modules = db.session.connection().execute(_MODULE_CHOICES).all()
@@ -212,7 +213,7 @@ def start_editing(authority: Authority) -> None:
 
 
 def edit_mode(authority: Authority) -> bool:
-    return session.get(EDIT_MODE) == authority.id and policy.may_edit_authority(current_user, authority)
+    return session.get(EDIT_MODE) == authority.id and policy.may_edit_authority(policy.acting_user(), authority)
 
 
 @bp.app_context_processor
@@ -235,7 +236,7 @@ def finish_editing(authority_id):
 
 def tab_context(authority: Authority, tab: str, **extra) -> dict:
     context = {"authority": authority, "tab": tab, "tabs": TABS, "lang": language(), **extra}
-    context["may_edit"] = policy.may_edit_authority(current_user, authority)
+    context["may_edit"] = policy.may_edit_authority(policy.acting_user(), authority)
     if tab == "modules":
         context.update(modules_context(authority))
     elif tab == "users":
@@ -277,35 +278,40 @@ def history(authority_id):
     return render_template("authorities/_history.html", authority=authority, **history_context(authority))
 
 
-# The accesses of tab Modules with all they show, in one query, built once (building this
-# statement with its loader options cost more than running it).
-_ACCESSES_OF_AUTHORITY = (
-    sa.select(ModuleAccess)
-    .join(ModuleAccess.module)
-    .where(ModuleAccess.authority_id == sa.bindparam("authority_id"))
+# Tab Modules in one query, built once (building this statement with its loader options cost
+# more than running it): every module, with the authority's access to it (or None) and all the
+# tab shows of the access. The accesses make the list; the modules without one, the grant list.
+# (``access.module`` needs no query: the module is the row's, already in the session.)
+_MODULES_WITH_ACCESS = (
+    sa.select(Module, ModuleAccess)
+    .outerjoin(
+        ModuleAccess,
+        sa.and_(ModuleAccess.module_id == Module.id, ModuleAccess.authority_id == sa.bindparam("authority_id")),
+    )
     .options(
+        joinedload(Module.classification_list),
         joinedload(ModuleAccess.classification_entries),
         joinedload(ModuleAccess.linked_coordinator),
-        contains_eager(ModuleAccess.module).joinedload(Module.classification_list),
     )
     .order_by(Module.code)
 )
 
 
 def modules_context(authority: Authority) -> dict:
-    accesses = db.session.scalars(_ACCESSES_OF_AUTHORITY, {"authority_id": authority.id}).unique().all()
-    granted = {access.module_id for access in accesses}
+    user = policy.acting_user()
+    rows = db.session.execute(_MODULES_WITH_ACCESS, {"authority_id": authority.id}).unique().all()
+    accesses = [access for _module, access in rows if access is not None]
     grantable = []
-    if policy.may_grant_modules(current_user, authority):
+    if policy.may_grant_modules(user, authority):
         grantable = [
             module
-            for module in db.session.scalars(sa.select(Module).order_by(Module.code))
-            if module.id not in granted and policy.may_manage_module(current_user, authority, module)
+            for module, access in rows
+            if access is None and policy.may_manage_module(user, authority, module)
         ]
     return {
         "accesses": accesses,
         "grantable": grantable,
-        "may_manage": {a.id: policy.may_manage_module(current_user, authority, a.module) for a in accesses},
+        "may_manage": {a.id: policy.may_manage_module(user, authority, a.module) for a in accesses},
     }
 
 
