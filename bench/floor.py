@@ -201,13 +201,19 @@ def directory(dialect, conn, args):
         source, condition, extra, order = term_page(dialect, indexed, more)
         clause += " AND " + condition
         params = [*params, *extra]
+    by_role = len(access) == 3  # module and role given: their accesses in name order (as the app)
     sortable = False
-    if access and not indexed:  # few matching accesses: the page from them, sorted (as the app)
+    if access and not indexed and not by_role:  # few matching accesses: the page from them, sorted
         sortable = conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM module_access WHERE {' AND '.join(access)} LIMIT {ACCESS_SORT_LIMIT + 1}) AS hits",
             access_params,
         ).fetchone()[0] <= ACCESS_SORT_LIMIT
-    if access:
+    if by_role and not indexed:
+        source = "module_access JOIN authority ON authority.id = module_access.authority_id"
+        order = "module_access.authority_name, module_access.authority_id"
+        clause += " AND " + " AND ".join(access)
+        params += access_params
+    elif access:
         if (more or indexed) and not sortable:
             clause += f" AND {partner}"
         else:

@@ -272,12 +272,12 @@ def main(argv=None):
                             mid += 1
                             role = "coordinator" if aid in nimics or rng.random() < 0.05 else "authority"
                             status = "active" if rng.random() < 0.95 else "suspended"
-                            yield (mid, aid, mi + 1, role, status, None, None, None, None, now,
+                            yield (mid, aid, mi + 1, role, status, search_names[aid - 1][1], None, None, None, None, now,
                                    now if status == "suspended" else None, 1)
 
             count = load.insert(
                 "module_access",
-                ["id", "authority_id", "module_id", "role", "status", "linked_coordinator_id", "approval_required",
+                ["id", "authority_id", "module_id", "role", "status", "authority_name", "linked_coordinator_id", "approval_required",
                  "allocation_by_coordinator", "may_refuse_requests", "granted_at", "suspended_at", "version"],
                 accesses(),
             )

@@ -279,11 +279,14 @@ def capped(hits):
     return sa.select(sa.func.count()).select_from(hits.limit(P("cap")).subquery())
 
 
-def in_name_order(query, descending: bool, walk_postings: bool = False):
-    """``query`` in name order, a page (parameters ``limit``, ``offset``): the order of the name
-    postings' key when they are walked, else of the name indexes."""
-    name, id_ = (name_trigram.c.search_name, name_trigram.c.authority_id) if walk_postings else (
-        Authority.search_name, Authority.id)
+NAME_ORDER = (Authority.search_name, Authority.id)
+POSTING_ORDER = (name_trigram.c.search_name, name_trigram.c.authority_id)
+
+
+def in_name_order(query, descending: bool, key=NAME_ORDER):
+    """``query`` in name order, a page (parameters ``limit``, ``offset``). ``key``: the (name,
+    id) columns of the index walked — the authority's own, or a copy in the postings."""
+    name, id_ = key
     return query.order_by(
         name.desc() if descending else name, id_.desc() if descending else id_
     ).limit(P("limit")).offset(P("offset"))
@@ -320,7 +323,8 @@ def _managed_page(keys: frozenset, index: str | None, scanned: int, many: bool, 
         where += posting_conditions(index)
     elif index:
         where += few_hits(index)
-    return in_name_order(sa.select(*LIST_COLUMNS).select_from(name_source(walk)).where(*where), descending, walk)
+    query = sa.select(*LIST_COLUMNS).select_from(name_source(walk)).where(*where)
+    return in_name_order(query, descending, POSTING_ORDER if walk else NAME_ORDER)
 
 
 def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> Page:

@@ -28,6 +28,8 @@ from ..authorities.search import (
     conditions,
     dialect_name,
     few_hits,
+    NAME_ORDER,
+    POSTING_ORDER,
     in_name_order,
     like_pattern,
     name_index,
@@ -125,10 +127,14 @@ def access_conditions(keys) -> list:
     return [ModuleAccess.status == AccessStatus.ACTIVE, *conditions(keys, ACCESS_FILTERS)]
 
 
-# Up to this many matching module accesses (a count on their index, capped), the page is read
-# from them and sorted — a bounded amount of work; beyond it the name index is walked, where
-# at least one entry in every ~N/2000 is a hit. Sparse criteria ("PQ coordinators": ~1 % of
-# the authorities) would otherwise make that walk pass thousands of entries.
+# Module and role given: ``ix_module_access_module_role_status_name`` has their accesses in the
+# authorities' name order (``ModuleAccess.authority_name``), so a page is a walk of it.
+BY_ROLE_IN_MODULE = frozenset({"module", "role"})
+PARTNER_ORDER = (ModuleAccess.authority_name, ModuleAccess.authority_id)
+
+# Otherwise (a module or a role alone): up to this many matching module accesses (a count on
+# their index, capped), the page is read from them and sorted — a bounded amount of work;
+# beyond it the name index is walked, where at least one entry in every ~N/2000 is a hit.
 ACCESS_SORT_LIMIT = 2000
 
 
@@ -149,7 +155,7 @@ def _directory_count(keys: frozenset, access_keys: frozenset, index: str | None,
         return capped(term_hits(index, *where, *([partner(access_keys)] if access_keys else [])))
     if index:
         where += few_hits(index)
-    return capped(  # driven by ix_module_access_module_role_status
+    return capped(  # driven by ix_module_access_module_role_status_name
         sa.select(ModuleAccess.authority_id)
         .join(Authority, Authority.id == ModuleAccess.authority_id)
         .where(*access_conditions(access_keys), *where)
@@ -168,7 +174,12 @@ def _directory_page(keys: frozenset, access_keys: frozenset, index: str | None, 
         where += posting_conditions(index)
     elif index:
         where += few_hits(index)
-    if access_keys:
+    source, key = name_source(walk), POSTING_ORDER if walk else NAME_ORDER
+    if access_keys == BY_ROLE_IN_MODULE and not index:
+        # A module's partners in a role: walk their accesses in the authorities' name order.
+        where += access_conditions(access_keys)
+        source, key = ModuleAccess.__table__.join(Authority, Authority.id == ModuleAccess.authority_id), PARTNER_ORDER
+    elif access_keys:
         if many or index:
             where.append(partner(access_keys))
         else:
@@ -186,11 +197,11 @@ def _directory_page(keys: frozenset, access_keys: frozenset, index: str | None, 
             Country.name_lv.label("country_name_lv"),
             Country.name_en.label("country_name_en"),
         )
-        .select_from(name_source(walk))
+        .select_from(source)
         .join(Country, Country.id == Authority.country_id)
         .where(*where)
     )
-    return in_name_order(query, descending, walk)
+    return in_name_order(query, descending, key)
 
 
 @dataclass(frozen=True)
@@ -246,7 +257,7 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
     params.update(name_params(indexed, scanned, dialect))
     descending = criteria.sort == "-name"
     # Module criteria that few accesses match: the page comes from those accesses, sorted.
-    sortable = bool(access_keys) and not indexed and (
+    sortable = bool(access_keys) and access_keys != BY_ROLE_IN_MODULE and not indexed and (
         db.session.connection().execute(_access_rows(access_keys), {**access, "cap": ACCESS_SORT_LIMIT + 1}).scalar_one()
         <= ACCESS_SORT_LIMIT
     )

@@ -275,8 +275,9 @@ class ModuleAccess(db.Model):
     __tablename__ = "module_access"
     __table_args__ = (
         sa.UniqueConstraint("authority_id", "module_id"),
-        # Directory and linked-coordinator choices: by module, role and status.
-        sa.Index("ix_module_access_module_role_status", "module_id", "role", "status", "authority_id"),
+        # Directory and linked-coordinator choices: by module, role and status, in the
+        # name order of the authorities ("PQ coordinators" a page at a time).
+        sa.Index("ix_module_access_module_role_status_name", "module_id", "role", "status", "authority_name", "authority_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -284,6 +285,9 @@ class ModuleAccess(db.Model):
     module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id", ondelete="CASCADE"))
     role: Mapped[ModuleRole] = mapped_column(enum_column(ModuleRole))
     status: Mapped[AccessStatus] = mapped_column(enum_column(AccessStatus), default=AccessStatus.ACTIVE)
+    # A copy of the authority's ``search_name``, the sort key of the index above; the events
+    # below keep it in step.
+    authority_name: Mapped[str] = mapped_column(sa.String(610), default="")
     linked_coordinator_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("authority.id", ondelete="SET NULL"), index=True
     )
@@ -310,3 +314,20 @@ class ModuleAccess(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == AccessStatus.ACTIVE
+
+
+@sa.event.listens_for(ModuleAccess, "before_insert")
+def _copy_authority_name(mapper, connection, access):
+    authority = access.__dict__.get("authority")  # not lazy-loaded during the flush
+    access.authority_name = authority.search_name if authority is not None and authority.search_name is not None else (
+        connection.scalar(sa.select(Authority.search_name).where(Authority.id == access.authority_id)) or "")
+
+
+@sa.event.listens_for(Authority, "after_update")
+def _rename_in_module_accesses(mapper, connection, authority):
+    if sa.inspect(authority).attrs.search_name.history.has_changes():
+        connection.execute(
+            sa.update(ModuleAccess.__table__)
+            .where(ModuleAccess.__table__.c.authority_id == authority.id)
+            .values(authority_name=authority.search_name)
+        )

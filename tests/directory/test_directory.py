@@ -196,6 +196,44 @@ def test_both_plans_of_a_module_criterion_give_the_same_pages(world, listed, log
     assert pages() == sorted_from_accesses and sum(map(len, sorted_from_accesses)) >= 2
 
 
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_a_modules_partners_in_a_role_come_in_name_order(world, listed, login, monkeypatch, db, factory, sort):
+    """Module and role given: the page walks their accesses in the authorities' name order (the
+    name copied to ``module_access``, kept in step on renames); same rows, same order as sorting."""
+    from imi_web.authorities import search as shared
+    from imi_web.directory import search
+    from imi_web.models import Authority
+
+    for name in ("Ādažu būvvalde", "Zilupes būvvalde", "Alūksnes būvvalde", "Bauskas būvvalde"):
+        db.session.add(ModuleAccess(authority=factory.authority(name=name), module=world.pq, role=ModuleRole.COORDINATOR))
+    db.session.add(ModuleAccess(authority=factory.authority(name="Balvu būvvalde", status=AuthorityStatus.DEACTIVATED),
+                                module=world.pq, role=ModuleRole.COORDINATOR))
+    factory.commit()
+    renamed = listed["Jūrmalas būvvalde"]
+    renamed.official_name = "Alojas būvvalde"  # from J… to A…: its access moves in the order
+    factory.commit()
+    copies = db.session.execute(sa.select(ModuleAccess.authority_name, Authority.search_name).join(ModuleAccess.authority)).all()
+    assert copies and all(copy == name for copy, name in copies)
+    expected = db.session.scalars(
+        sa.select(Authority.official_name).join(ModuleAccess, ModuleAccess.authority_id == Authority.id)
+        .where(ModuleAccess.module_id == world.pq.id, ModuleAccess.role == ModuleRole.COORDINATOR,
+               ModuleAccess.status == AccessStatus.ACTIVE, Authority.status == AuthorityStatus.ACTIVE)
+        .order_by(*((Authority.search_name.desc(), Authority.id.desc()) if sort == "-name" else (Authority.search_name, Authority.id)))
+    ).all()
+    assert len(expected) >= 5 and "Balvu būvvalde" not in expected
+    client = login("nimic.user")
+    monkeypatch.setattr(shared, "COUNT_CAP", 1)
+    monkeypatch.setattr(search.search_directory, "__defaults__", (2,))
+    walked, page = [], 1
+    while True:
+        response = client.get(f"/directory/?module={world.pq.id}&role=coordinator&sort={sort}&page={page}")
+        walked += [name for _id, name in ROW.findall(response.get_data(as_text=True))]
+        if 'rel="next"' not in response.get_data(as_text=True):
+            break
+        page += 1
+    assert walked == expected
+
+
 def test_queries_do_not_grow_with_results(world, listed, login, db, factory):
     client = login("nimic.user")
 
