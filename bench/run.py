@@ -83,9 +83,10 @@ def login(base: str) -> str:
     raise SystemExit("login failed: no imi_session cookie")
 
 
-def check(url: str, headers: dict) -> tuple[int, int]:
+def check(url: str, headers: dict) -> tuple[int, str]:
     """One request before the load: a 200 of the page itself (not a redirect to /login), which
-    does not re-issue the session cookie (each request of the load sends the same one)."""
+    does not re-issue the session cookie (each request of the load sends the same one);
+    returns the status and the body."""
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *a, **kw):
@@ -96,9 +97,17 @@ def check(url: str, headers: dict) -> tuple[int, int]:
         response = opener.open(urllib.request.Request(url, headers=headers), timeout=60)
         if "imi_session=" in (response.headers.get("Set-Cookie") or ""):
             raise SystemExit(f"{url} re-issues the session cookie: the load would measure that")
-        return response.status, len(response.read())
+        return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
-        return error.code, 0
+        return error.code, ""
+
+
+ROW_LINK = re.compile(r'href="/authorities/(\d+)/authority"|href="/directory/(\d+)[?"]')
+
+
+def listed_ids(body: str) -> list[str]:
+    """The authorities a search page lists, in order (app and floor link them alike)."""
+    return [a or b for a, b in ROW_LINK.findall(body)]
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -181,9 +190,16 @@ def main(argv=None):
             results, sizes = [], []
             for i, base in enumerate(bases):
                 h = {**cookie, **headers} if i == 0 else {"User-Agent": USER_AGENT, **headers}
-                status, size = check(base + path, h)
+                status, body = check(base + path, h)
                 if status != 200:
                     raise SystemExit(f"{name}: {base} answered {status} (expected 200)")
+                size = len(body.encode())
+                if i and "/modules" not in path and listed_ids(body) != listed_ids(first):
+                    raise SystemExit(f"{name}: the floor lists other authorities than the app: {base + path}")
+                if i == 0:
+                    first = body
+                    if "/modules" not in path and not listed_ids(body):
+                        raise SystemExit(f"{name}: the app lists no authority at {path}")
                 r = wrk(base + path, h, args.duration)
                 if r["non2xx"]:
                     print(r["raw"], file=sys.stderr)
