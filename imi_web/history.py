@@ -3,8 +3,9 @@
 import enum
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extraction finds it
+from .i18n import mark as _l  # msgids translated when shown; named so that extraction finds them
+from .i18n import mark_in_context as pgettext
+from .i18n import translate
 
 from .extensions import db
 from .models import Authority, HistoryEntry, User
@@ -181,8 +182,8 @@ VALUE_LABELS = {
 
 
 def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+    return translate(ACTION_LABELS[action]) if action in ACTION_LABELS else action
 
 
 def field_label(field: str) -> str:
-    return str(FIELD_LABELS.get(field, field))
+    return translate(FIELD_LABELS[field]) if field in FIELD_LABELS else field

@@ -36,6 +36,31 @@ def translations():
     return cached[1]
 
 
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext`` with this request's cached translations."""
+    rv = translations().ugettext(string)
+    return rv % variables if variables else rv
+
+
+# Labels defined once at import and shown in the reader's language (menu, history): marked for
+# extraction under the names ``_l`` and ``pgettext`` (import them so), kept as msgids and
+# translated when shown by ``translate``, with this request's cached translations — cheaper
+# than Flask-Babel's lazy strings, which look the translations up anew on every ``str()``.
+def mark(message: str) -> str:
+    return message
+
+
+def mark_in_context(context: str, message: str) -> tuple[str, str]:
+    return (context, message)
+
+
+def translate(label: str | tuple[str, str]) -> str:
+    """A label marked with ``mark`` or ``mark_in_context``, in the request's language."""
+    if isinstance(label, tuple):
+        return translations().upgettext(*label)
+    return translations().ugettext(label)
+
+
 @pass_context
 def _template_gettext(context, string, **variables):
     # Newstyle gettext (as Jinja's i18n extension makes it): autoescaped, ``%(name)s`` variables.
@@ -44,7 +69,8 @@ def _template_gettext(context, string, **variables):
     rv = (context.get(TRANSLATIONS) or translations()).ugettext(string)
     if context.eval_ctx.autoescape:
         rv = Markup(rv)
-    return rv % variables
+    # Formatting without variables changes a string only if it has a "%" (e.g. "%%").
+    return rv % variables if variables or "%" in rv else rv
 
 
 @pass_context

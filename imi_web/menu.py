@@ -11,13 +11,8 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from . import policy
+from .i18n import mark as _l  # msgids translated when shown; named so that extraction finds them
 from .i18n import translations
-
-
-def _l(message: str) -> str:
-    """Marks a label for extraction (``-k _l``, babel.cfg); ``visible_menu`` translates it
-    with the request's cached translations, cheaper than a lazy string per render."""
-    return message
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from .i18n import translate
+
 
 def field_attrs(field, hint=None) -> dict:
     """ARIA attributes tying a form field to its hint and its error messages."""
@@ -26,7 +28,7 @@ def field_attrs(field, hint=None) -> dict:
 
 def history_value(value) -> str:
     """An old or new value of the history, readable: yes/no, lists, and "—" for nothing."""
-    from flask_babel import gettext as _
+    from .i18n import gettext as _
 
     if value is None or value == "" or value == []:
         return "—"
@@ -38,7 +40,9 @@ def history_value(value) -> str:
         return ", ".join(str(v) for v in value)
     from .history import VALUE_LABELS
 
-    return str(VALUE_LABELS.get(value, value)) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return translate(VALUE_LABELS[value]) if value in VALUE_LABELS else value
+    return str(value)
 
 
 def postal_address(authority) -> str:
