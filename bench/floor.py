@@ -189,7 +189,7 @@ def directory(dialect, conn, args):
     elif access:
         term = f" AND authority.search_name LIKE {p} ESCAPE '\\'" if indexed else ""
         total = conn.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT module_access.authority_id FROM module_access JOIN authority "
+            f"SELECT count(*) FROM (SELECT {'' if args.get('module', '').isdigit() else 'DISTINCT '}module_access.authority_id FROM module_access JOIN authority "
             f"ON authority.id = module_access.authority_id WHERE {' AND '.join(access)} AND {clause}{term} LIMIT {COUNT_CAP + 1}) AS hits",
             [*access_params, *params, *([_like(indexed)] if indexed else [])],
         ).fetchone()[0]

@@ -155,12 +155,14 @@ def _directory_count(keys: frozenset, access_keys: frozenset, index: str | None,
         return capped(term_hits(index, *where, *([partner(access_keys)] if access_keys else [])))
     if index:
         where += few_hits(index)
-    return capped(  # driven by ix_module_access_module_role_status_name
+    hits = (  # driven by ix_module_access_module_role_status_name
         sa.select(ModuleAccess.authority_id)
         .join(Authority, Authority.id == ModuleAccess.authority_id)
         .where(*access_conditions(access_keys), *where)
-        .distinct()
     )
+    # One access per authority and module: no duplicates to remove when the module is given
+    # (DISTINCT made PostgreSQL walk the accesses in authority order: 2 ms at 100k).
+    return capped(hits if "module" in access_keys else hits.distinct())
 
 
 @functools.lru_cache(maxsize=1024)
