@@ -127,7 +127,7 @@ def index():
         modules = db.session.connection().execute(_MODULE_CHOICES).all()
         context.update(
             modules=[(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules],
-            classification=[(c.value, c.label) for c in general_classification_choices()],
+            classification=[(c.value, c.label) for c in general_classification_choices(lang)],
         )
     return render("authorities/index.html", "authorities/_results.html", **context)
 
@@ -143,8 +143,8 @@ _GENERAL_CLASSIFICATION = (
 )
 
 
-def general_classification_choices() -> list[tuple[int, str]]:
-    lang = language()
+def general_classification_choices(lang: str | None = None) -> list[tuple[int, str]]:
+    lang = lang or language()
     entries = db.session.connection().execute(_GENERAL_CLASSIFICATION)
     return [SelectChoice(id_, name_lv if lang == "lv" else name_en) for id_, name_lv, name_en in entries]
 
