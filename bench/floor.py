@@ -203,7 +203,8 @@ def directory(dialect, conn, args):
         params = [*params, *extra]
     by_role = len(access) == 3  # module and role given: their accesses in name order (as the app)
     sortable = False
-    if access and not indexed and not by_role:  # few matching accesses: the page from them, sorted
+    module_alone = len(access) == 2 and args.get("module", "").isdigit()
+    if module_alone and not indexed:  # few matching accesses: the page from them, sorted
         sortable = conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM module_access WHERE {' AND '.join(access)} LIMIT {ACCESS_SORT_LIMIT + 1}) AS hits",
             access_params,

@@ -132,9 +132,11 @@ def access_conditions(keys) -> list:
 BY_ROLE_IN_MODULE = frozenset({"module", "role"})
 PARTNER_ORDER = (ModuleAccess.authority_name, ModuleAccess.authority_id)
 
-# Otherwise (a module or a role alone): up to this many matching module accesses (a count on
-# their index, capped), the page is read from them and sorted — a bounded amount of work;
-# beyond it the name index is walked, where at least one entry in every ~N/2000 is a hit.
+# A module alone: up to this many matching module accesses (a count on their index, capped),
+# the page is read from them and sorted — a bounded amount of work; beyond it the name index is
+# walked, where at least one entry in every ~N/2000 is a hit. A role alone has no index of its
+# own to count on (and matches thousands at scale): the name index is walked.
+MODULE_ALONE = frozenset({"module"})
 ACCESS_SORT_LIMIT = 2000
 
 
@@ -259,7 +261,7 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
     params.update(name_params(indexed, scanned, dialect))
     descending = criteria.sort == "-name"
     # Module criteria that few accesses match: the page comes from those accesses, sorted.
-    sortable = bool(access_keys) and access_keys != BY_ROLE_IN_MODULE and not indexed and (
+    sortable = access_keys == MODULE_ALONE and not indexed and (
         db.session.connection().execute(_access_rows(access_keys), {**access, "cap": ACCESS_SORT_LIMIT + 1}).scalar_one()
         <= ACCESS_SORT_LIMIT
     )
