@@ -203,7 +203,7 @@ def like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def name_terms(q: str, dialect: str) -> tuple[str | None, list[str]]:
+def name_terms(q: str) -> tuple[str | None, list[str]]:
     """The words of ``q``: the one the indexes serve (the longest of 3+ letters, or None) and
     the others, checked row by row."""
     words = fold(q).split()[:MAX_WORDS]
@@ -346,7 +346,7 @@ def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> 
     """
     params = managed_params(user, criteria)
     dialect = dialect_name()
-    indexed, scanned = name_terms(criteria.q, dialect)
+    indexed, scanned = name_terms(criteria.q)
     index = name_index(indexed, dialect)
     keys = frozenset(params)
     params.update(name_params(indexed, scanned, dialect))

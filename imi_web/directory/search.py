@@ -254,7 +254,7 @@ def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE) -> P
     """
     dialect = dialect_name()
     params, access = directory_params(criteria, dialect)
-    indexed, scanned = name_terms(criteria.q, dialect)
+    indexed, scanned = name_terms(criteria.q)
     index = name_index(indexed, dialect)
     keys, access_keys = frozenset(["status", *params]), frozenset(access)
     params.update(access)
