@@ -41,10 +41,12 @@ def _connect():
         return "sqlite", conn
     import psycopg
 
+    from imi_web.config import POSTGRES_OPTIONS
+
     parts = urlsplit(url)
     conn = psycopg.connect(
         host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password,
-        dbname=parts.path.lstrip("/"),
+        dbname=parts.path.lstrip("/"), options=POSTGRES_OPTIONS,  # the app's connection settings
     )
     return "postgresql", conn
 
@@ -249,25 +251,28 @@ def directory(dialect, conn, args):
 
 
 def modules_tab(dialect, conn, authority_id):
-    """The statements of the app's tab Modules: the authority; its accesses with the module, its
-    classification list, the linked coordinator and the classification entries (one query);
-    the modules, for the grant form."""
+    """The statements of the app's tab Modules: the authority; every module with this
+    authority's access to it, the module's classification list, the access's linked
+    coordinator and classification entries (one query: the accesses and the grant list)."""
     p = "?" if dialect == "sqlite" else "%s"
     authority = conn.execute(f"SELECT authority.official_name, authority.* FROM authority WHERE id = {p}", [authority_id]).fetchone()
     rows = conn.execute(
         "SELECT module_access.id, module_access.role, module_access.status, module_access.granted_at, module.code, "
-        "module.name_lv, entry.name_lv, module_access.*, module.*, classification_list.*, coordinator.*, entry.* "
-        "FROM module_access JOIN module ON module.id = module_access.module_id "
+        "module.name_lv, entry.name_lv, module.*, module_access.*, classification_list.*, coordinator.*, entry.* "
+        "FROM module LEFT OUTER JOIN module_access ON module_access.module_id = module.id "
+        f"AND module_access.authority_id = {p} "
         "LEFT OUTER JOIN classification_list ON classification_list.module_id = module.id "
         "LEFT OUTER JOIN authority AS coordinator ON coordinator.id = module_access.linked_coordinator_id "
-        "LEFT OUTER JOIN module_access_classification AS mac ON mac.module_access_id = module_access.id "
-        "LEFT OUTER JOIN classification_entry AS entry ON entry.id = mac.entry_id "
-        f"WHERE module_access.authority_id = {p} ORDER BY module.code, entry.position",
+        "LEFT OUTER JOIN (module_access_classification AS mac JOIN classification_entry AS entry "
+        "ON entry.id = mac.entry_id) ON mac.module_access_id = module_access.id "
+        "ORDER BY module.code, entry.position",
         [authority_id],
     ).fetchall()
-    modules = conn.execute("SELECT * FROM module ORDER BY code").fetchall()
-    accesses, entries = {}, {}
+    accesses, entries, grantable = {}, {}, {}
     for row in rows:
+        if row[0] is None:
+            grantable.setdefault(row[4], row[5])
+            continue
         accesses.setdefault(row[0], row)
         if row[6] is not None:
             entries.setdefault(row[0], []).append(html.escape(row[6]))
@@ -284,8 +289,7 @@ def modules_tab(dialect, conn, authority_id):
             f"<dt>Status</dt><dd>{status}</dd><dt>Granted</dt><dd>{str(granted)[:10]}</dd>"
             f"<dt>Classification</dt><dd>{', '.join(entries.get(mid, [])) or '—'}</dd></dl></li>"
         )
-    granted = {row[4] for row in accesses.values()}
-    grantable = "".join(f"<li>{html.escape(m[1])}</li>" for m in modules if m[1] not in granted)
+    grantable = "".join(f"<li>{html.escape(code)} — {html.escape(name)}</li>" for code, name in grantable.items())
     out.append(f'</ul><ul class="grant">{grantable}</ul></section></div>')
     return "".join(out)
 

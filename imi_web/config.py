@@ -106,3 +106,19 @@ def configure(app, config=None):
             **{k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"},
             "connect_args": {"timeout": 15},
         }
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgres_engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+# Searches run the same statements with very different values ("rig" matches 2 % of the
+# names, "valdemara" almost none). psycopg prepares a statement after five runs, and PostgreSQL
+# may then settle on one generic plan for every value — for the capped count of "rig" a
+# BitmapAnd of two indexes, 13 ms instead of 1 ms at 100k authorities. Plan each run with its
+# values (planning costs ~0.3 ms).
+POSTGRES_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
+
+def postgres_engine_options(options: dict) -> dict:
+    connect_args = dict(options.get("connect_args", {}))
+    connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), POSTGRES_OPTIONS]))
+    return {**options, "connect_args": connect_args}

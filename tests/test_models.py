@@ -94,3 +94,14 @@ def test_stale_authority_update_is_refused(factory, db, app):
             other.commit()
     db.session.refresh(authority)
     assert authority.official_name == "Otrā versija"
+
+
+def test_connections_have_the_apps_settings(db, backend):
+    """SQLite: foreign keys enforced, WAL (readers beside a writer). PostgreSQL: no generic plan
+    for prepared statements (psycopg prepares after five runs), so a broad term ("rig") and a
+    rare one each get their own plan."""
+    if backend == "postgresql":
+        assert db.session.execute(sa.text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+    else:
+        assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() in ("wal", "memory")
