@@ -36,6 +36,7 @@ from imi_web.models.people import user_module_right
 from imi_web.purge import purge_authority, purge_deactivated, send_deletion_reminders
 from imi_web.users.operations import delete_user
 from tests.conftest import BACKENDS
+from tests.fixtures.search import assert_name_postings_match
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -239,8 +240,6 @@ def test_personal_data_goes_and_a_minimal_record_stays(app, db, land, clock, bac
                                                               HistoryEntry.action == "authority.updated"))
     assert (elsewhere.actor_user_id, elsewhere.actor_name, elsewhere.changes) == (None, "", {"phone": ["1", "2"]})
     # The name search indexes stay consistent.
-    from tests.authorities.test_search import assert_name_postings_match
-
     assert_name_postings_match(db)
     if backend == "sqlite":
         db.session.execute(sa.text("INSERT INTO authority_fts(authority_fts) VALUES ('integrity-check')"))

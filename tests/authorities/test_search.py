@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from imi_web.models import AccessManagerLink, AuthorityStatus, ModuleAccess, ModuleRole
 from tests.conftest import BACKENDS
+from tests.fixtures.search import assert_name_postings_match, every_page
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -38,20 +39,6 @@ def ordered_names(response):
     import re
 
     return re.findall(r'<th scope="row"><a href="/authorities/\d+/authority">([^<]+)</a>', response.get_data(as_text=True))
-
-
-def assert_name_postings_match(db):
-    """``authority_name_trigram`` holds exactly the trigrams of every authority's folded name."""
-    from imi_web.models import Authority
-    from imi_web.models.search_index import name_trigram, name_trigrams
-
-    stored = set(db.session.execute(sa.select(name_trigram.c.trigram, name_trigram.c.search_name, name_trigram.c.authority_id)))
-    expected = {
-        (t, search_name, authority_id)
-        for authority_id, search_name in db.session.execute(sa.select(Authority.id, Authority.search_name))
-        for t in name_trigrams(search_name)
-    }
-    assert stored == expected
 
 
 def test_default_is_only_my_active_authorities(world, many, login):
@@ -163,14 +150,7 @@ def test_count_stops_at_the_cap_and_the_pages_go_on(world, many, login, monkeypa
     assert f"{len(exact)} authorities found" in counted and "Count them all" not in counted
     assert f"Page 1 of {pages_total}" in counted and "count=all&amp;page=2" in counted
     assert names(client.get(f"/authorities/?{query}&count=all&page={pages_total}")) == exact[-(len(exact) % 2 or 2):]
-    pages, page = [], 1
-    while True:
-        response = client.get(f"/authorities/?{query}&page={page}")
-        pages += names(response)
-        if 'rel="next"' not in response.get_data(as_text=True):
-            break
-        page += 1
-    assert sorted(pages) == exact
+    assert sorted(every_page(client, f"/authorities/?{query}", ordered_names)) == exact
 
 
 @pytest.mark.parametrize("sort", ["name", "-name"])
@@ -189,14 +169,7 @@ def test_pages_from_the_name_postings_are_in_name_order(world, many, login, monk
     assert len(exact) >= 3
     monkeypatch.setattr(search, "COUNT_CAP", 2)
     monkeypatch.setattr(search.search_managed, "__defaults__", (2,))
-    walked, page = [], 1
-    while True:
-        response = client.get(f"/authorities/?{query}&mine=no&sort={sort}&page={page}")
-        walked += ordered_names(response)
-        if 'rel="next"' not in response.get_data(as_text=True):
-            break
-        page += 1
-    assert walked == exact
+    assert every_page(client, f"/authorities/?{query}&mine=no&sort={sort}", ordered_names) == exact
     assert_name_postings_match(db)
 
 

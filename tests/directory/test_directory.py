@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from imi_web import policy
 from imi_web.models import AccessStatus, AuthorityStatus, ModuleAccess, ModuleRole
 from tests.conftest import BACKENDS
+from tests.fixtures.search import every_page
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -182,14 +183,8 @@ def test_both_plans_of_a_module_criterion_give_the_same_pages(world, listed, log
     monkeypatch.setattr(shared, "COUNT_CAP", 1)
     monkeypatch.setattr(search.search_directory, "__defaults__", (2,))
 
-    def pages():
-        found, page = [], 1
-        while True:
-            response = client.get(f"/directory/?{query}&page={page}")
-            found.append(names(response))
-            if 'rel="next"' not in response.get_data(as_text=True):
-                return found
-            page += 1
+    def pages():  # page by page
+        return every_page(client, f"/directory/?{query}", lambda response: [names(response)])
 
     sorted_from_accesses = pages()
     monkeypatch.setattr(search, "ACCESS_SORT_LIMIT", 0)
@@ -224,14 +219,8 @@ def test_a_modules_partners_in_a_role_come_in_name_order(world, listed, login, m
     client = login("nimic.user")
     monkeypatch.setattr(shared, "COUNT_CAP", 1)
     monkeypatch.setattr(search.search_directory, "__defaults__", (2,))
-    walked, page = [], 1
-    while True:
-        response = client.get(f"/directory/?module={world.pq.id}&role=coordinator&sort={sort}&page={page}")
-        walked += [name for _id, name in ROW.findall(response.get_data(as_text=True))]
-        if 'rel="next"' not in response.get_data(as_text=True):
-            break
-        page += 1
-    assert walked == expected
+    in_order = lambda response: [name for _id, name in ROW.findall(response.get_data(as_text=True))]  # noqa: E731
+    assert every_page(client, f"/directory/?module={world.pq.id}&role=coordinator&sort={sort}", in_order) == expected
 
 
 def test_queries_do_not_grow_with_results(world, listed, login, db, factory):
