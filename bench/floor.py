@@ -98,7 +98,7 @@ def term_count(dialect, conn, indexed, clause, params):
         ).fetchone()[0]
     return conn.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} AND authority.search_name LIKE {p} ESCAPE '\\' "
-        f"LIMIT {COUNT_CAP + 1}) AS hits",
+        f"AND authority.id > 0 LIMIT {COUNT_CAP + 1}) AS hits",
         [*params, _like(indexed)],
     ).fetchone()[0]
 

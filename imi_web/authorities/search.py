@@ -244,7 +244,10 @@ def term_hits(index: str | None, *where):
             .where(_fts.c.authority_fts.op("MATCH")(P("phrase")), *where)
         )
     if index == "like":
-        where = (*where, Authority.search_name.like(P("term"), escape="\\"))
+        # ``id > 0`` (always true) names a column that the name indexes lack, so PostgreSQL
+        # cannot count by walking one of them in name order — where a term's hits may all lie
+        # late ("rig": 34 000 entries passed, 7 ms at 100k) — and reads the table or pg_trgm.
+        where = (*where, Authority.search_name.like(P("term"), escape="\\"), Authority.id > 0)
     return sa.select(sa.literal(1)).select_from(Authority).where(*where)
 
 
