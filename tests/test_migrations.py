@@ -45,3 +45,30 @@ def test_upgrade_builds_the_model_and_downgrade_removes_it(empty_database):
         downgrade(revision="base")
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_upgrade_indexes_the_authorities_already_there(empty_database):
+    """Migrations 0005 and 0006 on a database with data: the name postings of every authority,
+    and each module access's copy of its authority's folded name."""
+    from imi_web.models import Authority, Country, Module, ModuleAccess, ModuleRole
+    from tests.fixtures.search import assert_name_postings_match
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        latvia = Country(code="LV", name_lv="Latvija", name_en="Latvia")
+        riga = Authority(country=latvia, official_name="Rīgas pilsētas būvvalde", informal_name="Būvvalde")
+        ogre = Authority(country=latvia, official_name="Ogres novada pašvaldība")
+        module = Module(code="SVC", name_lv="Pakalpojumi", name_en="Services")
+        db.session.add_all([riga, ogre, ModuleAccess(authority=riga, module=module, role=ModuleRole.AUTHORITY)])
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0004")  # back to before the postings and the copied names
+        assert "authority_name_trigram" not in sa.inspect(db.engine).get_table_names()
+        upgrade()
+        assert_name_postings_match(db)
+        assert db.session.execute(sa.select(sa.func.count()).select_from(sa.text("authority_name_trigram"))).scalar() > 20
+        copied = db.session.execute(sa.select(ModuleAccess.authority_name, Authority.search_name).join(ModuleAccess.authority)).all()
+        assert copied == [("rigas pilsetas buvvalde buvvalde", "rigas pilsetas buvvalde buvvalde")]
+        db.session.remove()
+        db.engine.dispose()

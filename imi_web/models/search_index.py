@@ -61,17 +61,13 @@ def delete_name_postings(connection, authority_id: int, search_name: str) -> Non
 
 
 def rebuild_name_postings(connection, batch: int = 5000) -> None:
-    """Fill ``authority_name_trigram`` from the authorities (after bulk loads, by migration)."""
+    """Fill ``authority_name_trigram`` from the authorities (migration 0005, existing data)."""
     connection.execute(sa.delete(name_trigram))
-    rows = []
-    result = connection.execute(sa.select(Authority.id, Authority.search_name)).yield_per(batch)
-    for authority_id, search_name in result:
-        rows.extend(_postings(authority_id, search_name or ""))
-        if len(rows) >= batch:
-            connection.execute(sa.insert(name_trigram), rows)
-            rows = []
-    if rows:
-        connection.execute(sa.insert(name_trigram), rows)
+    names = connection.execute(sa.select(Authority.id, Authority.search_name)).all()
+    rows = [posting for authority_id, search_name in names for posting in _postings(authority_id, search_name)]
+    for start in range(0, len(rows), batch):
+        connection.execute(sa.insert(name_trigram), rows[start : start + batch])
+
 
 SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS authority_fts USING fts5("
