@@ -319,8 +319,10 @@ class ModuleAccess(db.Model):
 @sa.event.listens_for(ModuleAccess, "before_insert")
 def _copy_authority_name(mapper, connection, access):
     authority = access.__dict__.get("authority")  # not lazy-loaded during the flush
-    access.authority_name = authority.search_name if authority is not None and authority.search_name is not None else (
-        connection.scalar(sa.select(Authority.search_name).where(Authority.id == access.authority_id)) or "")
+    name = authority.search_name if authority is not None else None
+    if name is None:  # given by id only: the row is in the database already
+        name = connection.scalar(sa.select(Authority.search_name).where(Authority.id == access.authority_id))
+    access.authority_name = name or ""
 
 
 @sa.event.listens_for(Authority, "after_update")
