@@ -1,7 +1,7 @@
 """Views: load the objects (404) → check the policy (403) → call an operation → commit once."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -29,6 +29,7 @@ from . import bp
 from ..refusals import Refused, apply_to_form
 from ..templating import history_value
 from .duplicates import find_duplicates
+from .module_tab import module_rows
 from .search import Criteria, search_managed
 from .forms import (
     EditAuthorityForm,
@@ -289,36 +290,13 @@ def history(authority_id):
     return render_template("authorities/_history.html", authority=authority, **history_context(authority))
 
 
-# Tab Modules in one query, built once (building this statement with its loader options cost
-# more than running it): every module, with the authority's access to it (or None) and all the
-# tab shows of the access. The accesses make the list; the modules without one, the grant list.
-# (``access.module`` needs no query: the module is the row's, already in the session.)
-_MODULES_WITH_ACCESS = (
-    sa.select(Module, ModuleAccess)
-    .outerjoin(
-        ModuleAccess,
-        sa.and_(ModuleAccess.module_id == Module.id, ModuleAccess.authority_id == sa.bindparam("authority_id")),
-    )
-    .options(
-        joinedload(Module.classification_list),
-        joinedload(ModuleAccess.classification_entries),
-        joinedload(ModuleAccess.linked_coordinator),
-    )
-    .order_by(Module.code)
-)
-
-
 def modules_context(authority: Authority) -> dict:
+    """Tab Modules: the accesses as rows (``module_tab``), and the modules the user may grant."""
     user = policy.acting_user()
-    rows = db.session.execute(_MODULES_WITH_ACCESS, {"authority_id": authority.id}).unique().all()
-    accesses = [access for _module, access in rows if access is not None]
+    accesses, without = module_rows(authority.id)
     grantable = []
     if policy.may_grant_modules(user, authority):
-        grantable = [
-            module
-            for module, access in rows
-            if access is None and policy.may_manage_module(user, authority, module)
-        ]
+        grantable = [module for module in without if policy.may_manage_module(user, authority, module)]
     return {
         "accesses": accesses,
         "grantable": grantable,
@@ -412,16 +390,17 @@ def terms_from(form, module: Module) -> dict:
     }
 
 
-def grant_form_for(authority: Authority, module_id: int | None):
-    context = modules_context(authority)
-    if not context["grantable"]:
+def grant_form_for(authority: Authority, module_id: int | None, grantable: list):
+    """The grant form for one of ``grantable`` (the tab's modules the user may grant) and
+    that module, loaded for the operation."""
+    if not grantable:
         abort(403)
     form = GrantModuleForm()
-    form.module.choices = [SelectChoice(m.id, f"{m.code} — {m.name(language())}") for m in context["grantable"]]
-    chosen = module_id or form.module.data or context["grantable"][0].id
-    module = next((m for m in context["grantable"] if m.id == chosen), None)
-    if module is None:
+    form.module.choices = [SelectChoice(m.id, f"{m.code} — {m.name(language())}") for m in grantable]
+    chosen = module_id or form.module.data or grantable[0].id
+    if not any(m.id == chosen for m in grantable):
         abort(403)  # a module outside the delegation, or already granted
+    module = db.session.get(Module, chosen)
     form.module.data = module.id
     if request.method == "GET" and not form.role.data:
         form.role.data = ModuleRole.AUTHORITY.value
@@ -434,14 +413,9 @@ def grant_form_for(authority: Authority, module_id: int | None):
 def new_module_access(authority_id):
     authority = load_authority(authority_id)
     policy.require(policy.may_grant_modules(current_user, authority))
-    form, module = grant_form_for(authority, request.args.get("module", type=int))
-    return render(
-        "authorities/show.html",
-        "authorities/_grant_form.html",
-        form=form,
-        module=module,
-        **tab_context(authority, "modules", granting=True),
-    )
+    context = tab_context(authority, "modules", granting=True)
+    form, module = grant_form_for(authority, request.args.get("module", type=int), context["grantable"])
+    return render("authorities/show.html", "authorities/_grant_form.html", form=form, module=module, **context)
 
 
 @bp.post("/<int:authority_id>/modules")
@@ -449,7 +423,8 @@ def new_module_access(authority_id):
 def grant_module(authority_id):
     authority = load_authority(authority_id)
     policy.require(policy.may_grant_modules(current_user, authority))
-    form, module = grant_form_for(authority, None)
+    context = tab_context(authority, "modules", granting=True)
+    form, module = grant_form_for(authority, None, context["grantable"])
     policy.require(policy.may_manage_module(current_user, authority, module))
     if form.validate_on_submit():
         try:
@@ -465,12 +440,7 @@ def grant_module(authority_id):
                 return response
             return redirect(url_for("authorities.show", authority_id=authority.id, tab="modules"), 303)
     response = render(
-        "authorities/show.html",
-        "authorities/_grant_form.html",
-        status=422,
-        form=form,
-        module=module,
-        **tab_context(authority, "modules", granting=True),
+        "authorities/show.html", "authorities/_grant_form.html", status=422, form=form, module=module, **context
     )
     if is_htmx():
         response.headers["HX-Retarget"] = "#grant-form"
@@ -479,18 +449,15 @@ def grant_module(authority_id):
 
 
 def render_row(access: ModuleAccess, status=200, form=None, error=None):
-    """The row (or its edit form) for htmx; the whole modules tab otherwise."""
-    authority = access.authority
-    partial = "authorities/_module_form.html" if form is not None else "authorities/_module_row.html"
-    return render(
-        "authorities/show.html",
-        partial,
-        status=status,
-        access=access,
-        form=form,
-        row_error=error,
-        **tab_context(authority, "modules", editing=access.id if form is not None else None),
-    )
+    """The row (or its edit form) for htmx; the whole modules tab otherwise. The row is the
+    tab's (``module_tab.AccessRow``); the edit form gets the access itself."""
+    context = tab_context(access.authority, "modules", editing=access.id if form is not None else None)
+    if form is None:
+        partial = "authorities/_module_row.html"
+        access = next(row for row in context["accesses"] if row.id == access.id)
+    else:
+        partial = "authorities/_module_form.html"
+    return render("authorities/show.html", partial, status=status, access=access, form=form, row_error=error, **context)
 
 
 @bp.get("/<int:authority_id>/modules/<int:access_id>")

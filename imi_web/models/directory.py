@@ -231,12 +231,13 @@ class Authority(db.Model):
     def is_active(self) -> bool:
         return self.status == AuthorityStatus.ACTIVE
 
-    def manages_module(self, module: Module) -> bool:
-        """Whether this access manager's delegation covers ``module`` (R-1.2)."""
+    def manages_module(self, module) -> bool:
+        """Whether this access manager's delegation covers ``module`` (R-1.2): a Module or a
+        row with its ``id``."""
         if self.is_nimic or self.access_manager_scope == DelegationScope.FULL:
             return True
         if self.access_manager_scope == DelegationScope.PARTIAL:
-            return module in self.delegated_modules
+            return any(delegated.id == module.id for delegated in self.delegated_modules)
         return False
 
     def __repr__(self):

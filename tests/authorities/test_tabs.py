@@ -1,9 +1,11 @@
 """The details tabs (R-3.1): each a URL of its own, full page or htmx fragment."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
-from imi_web.models import ModuleAccess, ModuleRole
+from imi_web.models import AccessStatus, ModuleAccess, ModuleRole
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
@@ -41,6 +43,35 @@ def test_tab_contents_are_real_data(world, login, db, factory):
     management = client.get(base + "/management").get_data(as_text=True)
     assert world.nimic.official_name in management  # its access manager
     assert world.plain_admin.full_name in management  # an administrator
+
+
+def test_modules_tab_shows_each_access_as_stored(world, login, db, factory):
+    """Tab Modules reads plain rows (``module_tab``), not the ORM objects: each row shows what
+    is stored — the entries in the list's order, the linked coordinator, the settings."""
+    doctors, architects = world.pq.classification_list.entries
+    db.session.add_all([
+        ModuleAccess(
+            authority=world.plain, module=world.pq, role=ModuleRole.AUTHORITY, linked_coordinator=world.coordinator,
+            classification_entries=[architects, doctors], approval_required=True, may_refuse_requests=False,
+            allocation_by_coordinator=True,
+        ),
+        ModuleAccess(authority=world.plain, module=world.svc, role=ModuleRole.COORDINATOR, status=AccessStatus.SUSPENDED),
+    ])
+    factory.commit()
+    client = login("nimic.admin")
+    html = client.get(f"/authorities/{world.plain.id}/modules", htmx=True).get_data(as_text=True)
+    pq_row, svc_row = html.split('class="module-row ')[1:3]
+    assert pq_row.startswith("state-active") and "PQ — Module PQ" in pq_row
+    assert "<dd>Doctors, Architects</dd>" in pq_row  # the list's order, not the order chosen
+    assert f"<dd>{world.coordinator.official_name}</dd>" in pq_row
+    facts = re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", pq_row)
+    assert facts[-4:-1] == [
+        ("Requests need approval before they are sent", "Yes"),
+        ("Incoming requests are allocated by the coordinator", "Yes"),
+        ("May refuse requests", "No"),
+    ]
+    assert svc_row.startswith("state-suspended") and "SVC — Module SVC" in svc_row
+    assert "Module classification" not in svc_row and "Linked coordinator" not in svc_row  # a coordinator
 
 
 def test_detail_redirects_to_the_first_tab_and_unknown_tabs_are_404(world, login):
