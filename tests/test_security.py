@@ -36,6 +36,22 @@ def test_session_cookie_flags_in_production_defaults(tmp_path):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_session_follows_the_secret_key_and_its_fallbacks(app, client, factory):
+    """The session's serializer is built once per set of keys (security.SessionInterface): a
+    new key refuses the old cookies at once, and listing the old key as a fallback keeps them."""
+    factory.user(username="key.user", is_admin=False)
+    factory.commit()
+    client.login("key.user", Factory.PASSWORD)
+    assert client.get("/").status_code == 200
+    old = app.secret_key
+    app.secret_key = "a-new-key"
+    assert client.get("/").headers["Location"].startswith("/login")
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/").status_code == 200
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
 def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, monkeypatch):
     from imi_web import config as config_module
 
