@@ -27,7 +27,9 @@ def translations():
     once per locale and kept beside Flask-Babel's own per-request state (``force_locale`` and
     ``refresh`` give a new locale object, so a mail in another language is translated right)."""
     state = _babel_state()
-    locale = flask_babel.get_locale()
+    # The locale Flask-Babel has chosen for this request, read from the same state (its
+    # ``get_locale`` would look the state up again); chosen here if it has not been yet.
+    locale = getattr(state, "babel_locale", None) or flask_babel.get_locale()
     cached = getattr(state, "imi_translations", None) if state is not None else None
     if cached is None or cached[0] is not locale:
         cached = (locale, flask_babel.get_translations())
