@@ -251,31 +251,39 @@ def directory(dialect, conn, args):
 
 
 def modules_tab(dialect, conn, authority_id):
-    """The statements of the app's tab Modules: the authority; every module with this
-    authority's access to it, the module's classification list, the access's linked
-    coordinator and classification entries (one query: the accesses and the grant list)."""
+    """The statements of the app's tab Modules (``imi_web/authorities/module_tab.py``): the
+    authority; every module with its classification list, this authority's access to it and
+    the access's linked coordinator (the accesses and the grant list); then the entries of the
+    accesses whose module has a classification list, if any."""
     p = "?" if dialect == "sqlite" else "%s"
     authority = conn.execute(f"SELECT authority.official_name, authority.* FROM authority WHERE id = {p}", [authority_id]).fetchone()
     rows = conn.execute(
         "SELECT module_access.id, module_access.role, module_access.status, module_access.granted_at, module.code, "
-        "module.name_lv, entry.name_lv, module.*, module_access.*, classification_list.*, coordinator.*, entry.* "
-        "FROM module LEFT OUTER JOIN module_access ON module_access.module_id = module.id "
-        f"AND module_access.authority_id = {p} "
-        "LEFT OUTER JOIN classification_list ON classification_list.module_id = module.id "
+        "module.name_lv, classification_list.id, module.is_information_request, module.linked_coordinator_required, "
+        "module_access.approval_required, module_access.allocation_by_coordinator, module_access.may_refuse_requests, "
+        "coordinator.official_name "
+        "FROM module LEFT OUTER JOIN classification_list ON classification_list.module_id = module.id "
+        f"LEFT OUTER JOIN module_access ON module_access.module_id = module.id AND module_access.authority_id = {p} "
         "LEFT OUTER JOIN authority AS coordinator ON coordinator.id = module_access.linked_coordinator_id "
-        "LEFT OUTER JOIN (module_access_classification AS mac JOIN classification_entry AS entry "
-        "ON entry.id = mac.entry_id) ON mac.module_access_id = module_access.id "
-        "ORDER BY module.code, entry.position",
+        "ORDER BY module.code",
         [authority_id],
     ).fetchall()
     accesses, entries, grantable = {}, {}, {}
     for row in rows:
         if row[0] is None:
-            grantable.setdefault(row[4], row[5])
-            continue
-        accesses.setdefault(row[0], row)
-        if row[6] is not None:
-            entries.setdefault(row[0], []).append(html.escape(row[6]))
+            grantable[row[4]] = row[5]
+        else:
+            accesses[row[0]] = row
+    classified = [row[0] for row in accesses.values() if row[6] is not None]
+    if classified:
+        marks = ", ".join([p] * len(classified))
+        for access_id, name in conn.execute(
+            "SELECT mac.module_access_id, entry.name_lv FROM module_access_classification AS mac "
+            f"JOIN classification_entry AS entry ON entry.id = mac.entry_id WHERE mac.module_access_id IN ({marks}) "
+            "ORDER BY entry.position, entry.id",
+            classified,
+        ):
+            entries.setdefault(access_id, []).append(html.escape(name))
     tabs = "".join(
         f'<a role="tab" href="/authorities/{authority_id}/{t}" hx-get="/authorities/{authority_id}/{t}">{t}</a>'
         for t in ("authority", "classification", "modules", "users", "management")
@@ -284,10 +292,15 @@ def modules_tab(dialect, conn, authority_id):
            f'<h2>{html.escape(authority[0])}</h2><ul class="module-list">']
     for row in accesses.values():
         mid, role, status, granted, code, name = row[:6]
+        settings = "".join(
+            f"<dt>{label}</dt><dd>{'yes' if value else 'no'}</dd>"
+            for label, value in zip(("Approval", "Allocation", "May refuse"), row[9:12])
+        ) if row[7] else ""
         out.append(
             f'<li id="access-{mid}"><h3>{html.escape(code)} — {html.escape(name)}</h3><dl><dt>Role</dt><dd>{role}</dd>'
             f"<dt>Status</dt><dd>{status}</dd><dt>Granted</dt><dd>{str(granted)[:10]}</dd>"
-            f"<dt>Classification</dt><dd>{', '.join(entries.get(mid, [])) or '—'}</dd></dl></li>"
+            f"<dt>Classification</dt><dd>{', '.join(entries.get(mid, [])) or '—'}</dd>{settings}"
+            f"<dt>Linked coordinator</dt><dd>{html.escape(row[12] or '—')}</dd></dl></li>"
         )
     grantable = "".join(f"<li>{html.escape(code)} — {html.escape(name)}</li>" for code, name in grantable.items())
     out.append(f'</ul><ul class="grant">{grantable}</ul></section></div>')
