@@ -36,8 +36,8 @@ def criteria_choices(lang: str) -> dict:
 def search():
     policy.require(policy.may_search_directory(current_user))
     criteria = DirectoryCriteria.from_args(request.args)
-    results = search_directory(criteria)
     lang = language()
+    results = search_directory(criteria, language=lang)
     # The role labels once, not once per module of every row.
     context = {"criteria": criteria, "results": results, "lang": lang, "role_labels": {r: history_value(r) for r in ROLES}}
     if not is_htmx():  # the search form: only the full page shows it
@@ -62,7 +62,7 @@ def show(authority_id):
         "directory/show.html",
         "directory/_authority.html",
         authority=authority,
-        modules=active_modules([authority.id]).get(authority.id, []),
+        modules=active_modules([authority.id], language()).get(authority.id, []),
         back=url_for("directory.search", **DirectoryCriteria.from_args(request.args).args()),
         lang=language(),
     )

@@ -124,6 +124,17 @@ def test_results_show_public_contact_data_and_modules_with_role(world, listed, l
     assert "coordinator" in tallinn and "Tallinn" in tallinn and "Estonia" in tallinn
 
 
+def test_countries_and_modules_are_named_in_the_readers_language(world, listed, login):
+    client = login("nimic.user")
+    tallinn = listed["Tallinna ehitusamet"]
+    for language, country, module in (("lv", "Igaunija", "Modulis SVC"), ("en", "Estonia", "Module SVC")):
+        client.post("/language", {"language": language, "next": "/"})
+        row = row_html(client.get("/directory/?q=tallinna", htmx=True), tallinn)
+        assert f"<td>{country}<br>Tallinn</td>" in row and f'<abbr title="{module}">SVC</abbr>' in row
+        detail = client.get(f"/directory/{tallinn.id}").get_data(as_text=True)
+        assert f"SVC — {module}" in detail
+
+
 def test_detail_is_read_only_and_only_for_listed_authorities(world, listed, login):
     client = login("plain.admin")
     tallinn = listed["Tallinna ehitusamet"]
