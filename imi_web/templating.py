@@ -2,7 +2,8 @@
 
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
-from .i18n import translate
+from .history import VALUE_LABELS
+from .i18n import gettext, translate
 
 
 def field_attrs(field, hint=None) -> dict:
@@ -28,18 +29,14 @@ def field_attrs(field, hint=None) -> dict:
 
 def history_value(value) -> str:
     """An old or new value of the history, readable: yes/no, lists, and "—" for nothing."""
-    from .i18n import gettext as _
-
     if value is None or value == "" or value == []:
         return "—"
     if value is True:
-        return _("Yes")
+        return gettext("Yes")
     if value is False:
-        return _("No")
+        return gettext("No")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    from .history import VALUE_LABELS
-
     if isinstance(value, str):
         return translate(VALUE_LABELS[value]) if value in VALUE_LABELS else value
     return str(value)
