@@ -1,6 +1,6 @@
 """The benchmark on a throwaway PostgreSQL cluster (tests.fixtures.postgres.Cluster), stopped afterwards.
 
-    python bench/postgres.py --size 1000:10000 --size 100000:1000000 [--duration 10]
+    python bench/postgres.py --size 1000:10000 --size 100000:1000000 [--duration 5] [--rounds 3]
 
 Each ``--size AUTHORITIES:USERS`` gets its own database in the one cluster.
 """
@@ -17,7 +17,8 @@ sys.path.insert(0, ROOT)
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", action="append", required=True, help="AUTHORITIES:USERS")
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     from tests.fixtures.postgres import Cluster
@@ -38,8 +39,8 @@ def main():
             print(f"# cluster on port {cluster.port}: {url}", flush=True)
             subprocess.run([python, "bench/generate.py", "--url", url, "--authorities", authorities,
                             "--users", users], cwd=ROOT, check=True)
-            subprocess.run([python, "bench/run.py", "--url", url, "--duration", str(args.duration)], cwd=ROOT,
-                           check=True)
+            subprocess.run([python, "bench/run.py", "--url", url, "--duration", str(args.duration),
+                            "--rounds", str(args.rounds)], cwd=ROOT, check=True)
     finally:
         cluster.stop()
 

@@ -1,12 +1,14 @@
 """Measure the search pages against a floor (issue 5, item 6).
 
-    python bench/run.py --url sqlite:////tmp/bench-100k.sqlite3 [--duration 10]
+    python bench/run.py --url sqlite:////tmp/bench-100k.sqlite3 [--duration 5] [--rounds 3]
 
 Serves the app (``wsgi:app``) and the floor (``bench/floor.py``: the same SQL statements, raw
 driver, string-built HTML) twice — as a Flask route (the yardstick of the targets) and as a
 bare WSGI function — with gunicorn ``-w 2 -k sync`` on free ports of 127.0.0.1, logs in as
 ``bench.admin`` and runs ``wrk -t2 -c8 -d<duration>s --latency`` on each case: app, Flask
-floor, WSGI floor. p50, p95 and p99 come from wrk's own histogram (``bench/percentiles.lua``).
+floor, WSGI floor, one after the other, ``--rounds`` times (3), so that a change in the
+machine's load in the meantime touches all three alike. p50, p95 and p99 come from wrk's own
+histogram (``bench/percentiles.lua``); each reported figure is the median of its rounds.
 The database must have been made by bench/generate.py.
 """
 
@@ -15,6 +17,7 @@ import http.cookiejar
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -131,6 +134,11 @@ def wrk(url: str, headers: dict, duration: int) -> dict:
     return result
 
 
+def median_of(runs: list[dict]) -> dict:
+    """Each figure of ``runs`` (wrk results of one target) as the median over the runs."""
+    return {key: statistics.median(run[key] for run in runs) for key in ("p50", "p90", "p95", "p99", "rps", "requests")}
+
+
 def pick(url: str) -> dict:
     """Ids the cases need: the admin's country/authority, a module, an LV authority with modules."""
     import sqlalchemy as sa
@@ -155,7 +163,8 @@ def pick(url: str) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each case and target, interleaved (default 3)")
     args = parser.parse_args(argv)
 
     ids = pick(args.url)
@@ -187,36 +196,40 @@ def main(argv=None):
         bases = [f"http://127.0.0.1:{port}" for port in (app_port, floor_port, wsgi_port)]
         cookie = {"Cookie": f"imi_session={login(bases[0])}", "User-Agent": USER_AGENT}
         for name, path, headers in cases:
-            results, sizes = [], []
+            sizes, targets = [], []
             for i, base in enumerate(bases):
                 h = {**cookie, **headers} if i == 0 else {"User-Agent": USER_AGENT, **headers}
                 status, body = check(base + path, h)
                 if status != 200:
                     raise SystemExit(f"{name}: {base} answered {status} (expected 200)")
-                size = len(body.encode())
                 if i and "/modules" not in path and listed_ids(body) != listed_ids(first):
                     raise SystemExit(f"{name}: the floor lists other authorities than the app: {base + path}")
                 if i == 0:
                     first = body
                     if "/modules" not in path and not listed_ids(body):
                         raise SystemExit(f"{name}: the app lists no authority at {path}")
-                r = wrk(base + path, h, args.duration)
-                if r["non2xx"]:
-                    print(r["raw"], file=sys.stderr)
-                    raise SystemExit(f"{name}: {r['non2xx']} non-2xx responses")
-                results.append(r)
-                sizes.append(size)
+                sizes.append(len(body.encode()))
+                targets.append((base + path, h))
+            runs = [[], [], []]
+            for _round in range(args.rounds):
+                for i, (url, h) in enumerate(targets):
+                    r = wrk(url, h, args.duration)
+                    if r["non2xx"]:
+                        print(r["raw"], file=sys.stderr)
+                        raise SystemExit(f"{name}: {r['non2xx']} non-2xx responses")
+                    runs[i].append(r)
+            results = [median_of(target_runs) for target_runs in runs]
             rows.append((name, path, results, sizes))
             a, f, w = results
-            print(f"  {name}: app p50 {a['p50']:.2f} ms ({a['requests']} req, {sizes[0]} B), Flask floor p50 "
+            print(f"  {name}: app p50 {a['p50']:.2f} ms ({a['requests']:.0f} req, {sizes[0]} B), Flask floor p50 "
                   f"{f['p50']:.2f} ms ({sizes[1]} B), WSGI floor p50 {w['p50']:.2f} ms", flush=True)
     finally:
         for proc in procs:
             stop(proc)
 
     print()
-    print(f"wrk -t2 -c8 -d{args.duration}s; gunicorn -w 2 -k sync; latencies in ms; "
-          "floor = the same SQL and string-built HTML served by Flask; WSGI = the same with no framework")
+    print(f"wrk -t2 -c8 -d{args.duration}s, {args.rounds} rounds interleaved, medians; gunicorn -w 2 -k sync; "
+          "latencies in ms; floor = the same SQL and string-built HTML served by Flask; WSGI = the same with no framework")
     print()
     print("| case | app p50 / p95 | floor p50 / p95 | ratio p95 | WSGI floor p50 / p95 | ratio p95 to WSGI | app / floor / WSGI req/s | app / floor B |")
     print("|---|---|---|---|---|---|---|---|")
