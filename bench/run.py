@@ -172,6 +172,7 @@ def main(argv=None):
     htmx = {"HX-Request": "true"}
     cases = [
         ("no term, full page", "/authorities/?mine=no", {}),
+        ("no term, fragment", "/authorities/?mine=no", htmx),
         ("prefix 'rig', fragment", "/authorities/?mine=no&q=rig", htmx),
         ("infix 'valde', fragment", "/authorities/?mine=no&q=valde", htmx),
         ("mine + 'pils', fragment", "/authorities/?q=pils", htmx),

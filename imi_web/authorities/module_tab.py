@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
@@ -72,7 +73,7 @@ class AccessRow:
         return self.status == AccessStatus.ACTIVE
 
 
-_coordinator = sa.orm.aliased(Authority, name="coordinator")
+_coordinator = aliased(Authority, name="coordinator")
 
 # Every module (the accesses make the list, the modules without one the grant list), with
 # the authority's access to it and the access's linked coordinator: one row a module.
