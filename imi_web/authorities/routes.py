@@ -454,7 +454,9 @@ def render_row(access: ModuleAccess, status=200, form=None, error=None):
     context = tab_context(access.authority, "modules", editing=access.id if form is not None else None)
     if form is None:
         partial = "authorities/_module_row.html"
-        access = next(row for row in context["accesses"] if row.id == access.id)
+        access = next((row for row in context["accesses"] if row.id == access.id), None)
+        if access is None:  # gone meanwhile (the authority purged)
+            abort(404)
     else:
         partial = "authorities/_module_form.html"
     return render("authorities/show.html", partial, status=status, access=access, form=form, row_error=error, **context)

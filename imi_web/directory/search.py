@@ -239,7 +239,7 @@ def active_modules(authority_ids, language: str) -> dict[int, list[ModuleEntry]]
     return modules
 
 
-def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE, *, language: str = "lv") -> Page:
+def search_directory(criteria: DirectoryCriteria, per_page: int = PER_PAGE, *, language: str) -> Page:
     """Active authorities of every country matching ``criteria``: three queries (four with a
     module criterion), whatever the size.
 
