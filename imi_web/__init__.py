@@ -33,9 +33,26 @@ def create_app(config=None):
     login_manager.init_app(app)
     outbox.init_app(app)
 
-    from . import auth, authorities, directory, errors, invitations, mailing, main, menu, security, templating, users
+    from . import (
+        auth,
+        authorities,
+        directory,
+        errors,
+        invitations,
+        mailing,
+        main,
+        menu,
+        security,
+        security_events,
+        security_log,
+        templating,
+        throttling,
+        users,
+    )
 
     security.init_app(app)
+    security_events.init_app(app)
+    throttling.init_app(app)
     errors.init_app(app)
     menu.init_app(app)
     templating.init_app(app)
@@ -48,6 +65,7 @@ def create_app(config=None):
     app.register_blueprint(invitations.validation_bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(mailing.bp)
+    app.register_blueprint(security_log.bp)
 
     from .cli import imi_cli
 

@@ -17,10 +17,19 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "imi_session"
-    # A session lasts 8 hours from login, however busy (re-authentication once a working day,
-    # ASVS 3.3); not re-signing the cookie on every request also saves each request ~0.2 ms.
+    # With SESSION_COOKIE_SECURE the name gets the "__Host-" prefix (see ``configure``).
+    # A sign-in session (a row of ``user_session``) ends at logout, after SESSION_IDLE_MINUTES
+    # without a request (ASVS 3.3.2, NIST AAL2: 30 minutes), or PERMANENT_SESSION_LIFETIME after
+    # the login however busy it is (re-authentication once a working day, ASVS 3.3). Its last
+    # activity is written at most every SESSION_TOUCH_SECONDS, not on every request.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_IDLE_MINUTES = 30
+    SESSION_TOUCH_SECONDS = 60
+    # The cookie is signed again only when the session changes, not on every request.
     SESSION_REFRESH_EACH_REQUEST = False
+    # Reverse proxies in front of the application whose X-Forwarded-For/-Proto are trusted
+    # (Werkzeug's ProxyFix): 0 when clients connect directly, 1 behind one nginx.
+    TRUSTED_PROXY_COUNT = 0
     # Request size limit: forms are small; 1 MiB is generous.
     MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
@@ -54,6 +63,29 @@ class Defaults:
     PASSWORD_REMINDER_DAYS = (14, 3)  # reminder mails this many days before expiry
     PASSWORD_HISTORY_SIZE = 5
     PASSWORD_MAX_FAILED_ATTEMPTS = 5
+    # A temporary password that is not used to log in within this many days stops working
+    # (ASVS 2.3.1); the administrator sees "expired" and resets it.
+    TEMPORARY_PASSWORD_VALID_DAYS = 7
+    # Passwords that zxcvbn estimates below this score (0-4) are refused as too easy to guess:
+    # 2 means at least about a million guesses, more than an online attacker gets.
+    PASSWORD_MIN_SCORE = 2
+
+    # Throttling of the anonymous pages (Flask-Limiter). The storage is shared by the servers
+    # of one installation: "memory://" counts per process (one server), "redis://host:6379"
+    # or "memcached://host:11211" across servers. Login counts only failed attempts.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "sliding-window-counter"
+    RATELIMIT_HEADERS_ENABLED = True
+    # If the shared storage cannot be reached, count in memory meanwhile rather than fail.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = "10 per minute; 60 per hour"
+    # Above PASSWORD_MAX_FAILED_ATTEMPTS, so that the block (R-3.8) comes first.
+    LOGIN_LIMIT_PER_USERNAME = "10 per 15 minutes; 30 per day"
+    REGISTRATION_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
+
+    # Security events (logins, logouts, timeouts, refusals) are kept this many days.
+    SECURITY_EVENT_DAYS = 365
     # Deactivated authorities (R-5.3): deleted this many calendar months after deactivation
     # (same day of the month and time, or the month's last day if it is shorter); their access
     # managers are reminded this many days before.
@@ -98,6 +130,10 @@ def configure(app, config=None):
     app.config.from_prefixed_env("IMI")
     if config:
         app.config.from_mapping(config)
+    if app.config["SESSION_COOKIE_SECURE"]:
+        app.config["SESSION_COOKIE_NAME"] = secure_cookie_name(
+            app.config["SESSION_COOKIE_NAME"], app.config.get("SESSION_COOKIE_DOMAIN")
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -108,6 +144,15 @@ def configure(app, config=None):
         }
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgres_engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+def secure_cookie_name(name: str, domain: str | None) -> str:
+    """The cookie name with the prefix browsers enforce for a Secure cookie: "__Host-" (this
+    host only, path /, never set over http or by a sibling domain), or "__Secure-" when the
+    operator shares the cookie with a domain."""
+    if name.startswith(("__Host-", "__Secure-")):
+        return name
+    return ("__Secure-" if domain else "__Host-") + name
 
 
 # Searches run the same statements with very different values ("rig" matches 2 % of the

@@ -890,7 +890,6 @@ class _Loader:
             language=spec.language,
             username=username,
             is_admin=spec.is_admin,
-            session_nonce=secrets.token_hex(8),
             failed_login_count=0,
         )
         set_at = last_login = blocked_at = None

@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -31,6 +33,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+# Throttling of the anonymous pages; limits and storage come from the configuration.
+limiter = Limiter(key_func=get_remote_address)
 
 
 # SQLite connections (the demo and small installations): enforce foreign keys (ON DELETE

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
+from . import security_events, sessions
 from .extensions import db
 from .mail.outbox import deliver_pending
 from .models import JobLock, utcnow
@@ -54,12 +56,26 @@ def deliver_mail_job() -> str:
     return f"{counts['sent']} sent, {counts['failed']} failed"
 
 
+def ended_sessions_job() -> str:
+    removed = sessions.remove_ended_sessions()
+    db.session.commit()
+    return f"{removed} timed-out sessions removed"
+
+
+def old_security_events_job() -> str:
+    removed = security_events.remove_old_events()
+    db.session.commit()
+    return f"{removed} security events older than {current_app.config['SECURITY_EVENT_DAYS']} days removed"
+
+
 # (name, function returning a one-line report)
 # Jobs that queue mail come first, so that "deliver-mail" sends it in the same run.
 JOBS = [
     ("password-reminders", password_reminders_job),
     ("authority-deletion-reminders", deletion_reminders_job),
     ("purge-deactivated", purge_deactivated_job),
+    ("ended-sessions", ended_sessions_job),
+    ("old-security-events", old_security_events_job),
     ("deliver-mail", deliver_mail_job),
 ]
 

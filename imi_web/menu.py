@@ -61,6 +61,7 @@ MENU = (
             Entry(_l("Register authority"), "authorities.create", policy.may_administer),
             Entry(_l("Managed authorities"), "authorities.index", policy.may_administer),
             Entry(_l("Registration invitations"), "invitations.index", policy.may_administer),
+            Entry(_l("Security events"), "security_log.index", policy.may_view_security_events),
         ),
     ),
     Section(

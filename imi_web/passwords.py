@@ -12,8 +12,13 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from zxcvbn import zxcvbn
+
+from .models.base import fold
 
 MIN_LENGTH = 8
+# zxcvbn's time grows with the length; beyond this a password is long enough to judge by its start.
+PASSWORD_CHECK_LENGTH = 100
 
 
 def _hasher() -> argon2.PasswordHasher:
@@ -72,6 +77,38 @@ def rule_problems(password: str) -> list:
     return problems
 
 
+# Why zxcvbn found a password easy to guess, by the kind of its weakest part, most telling first.
+_GUESSABLE_BECAUSE = (
+    (lambda m: m.get("dictionary_name") == "user_inputs", _l("It is made from your own name, username or e-mail address.")),
+    (lambda m: m.get("dictionary_name") == "passwords", _l("It is one of the most commonly used passwords.")),
+    (lambda m: m["pattern"] == "dictionary", _l("It is made from a common word or name.")),
+    (lambda m: m["pattern"] == "spatial", _l("It follows a row or pattern of the keyboard.")),
+    (lambda m: m["pattern"] in ("repeat", "sequence"), _l("It repeats characters or runs in sequence, like aaa or 123.")),
+    (lambda m: m["pattern"] in ("date", "regex"), _l("It is made from a date or a year.")),
+)
+
+
+def guessable_problems(password: str, personal: list[str] = ()) -> list:
+    """A message if zxcvbn (Dropbox's estimator, with its lists of common passwords, words and
+    names) finds ``password`` too easy to guess, also from ``personal`` words (the user's names,
+    username and e-mail address, with and without diacritics); else nothing."""
+    inputs = {word for text in personal if text for word in (text.lower(), fold(text))}
+    result = zxcvbn(password[:PASSWORD_CHECK_LENGTH], user_inputs=sorted(inputs))
+    if result["score"] >= current_app.config["PASSWORD_MIN_SCORE"]:
+        return []
+    matches = result["sequence"]
+    reason = next((message for test, message in _GUESSABLE_BECAUSE if any(test(m) for m in matches)), None)
+    problems = [_l("The password is too easy to guess.")]
+    if reason is not None:
+        problems.append(reason)
+    return problems
+
+
+def personal_words(user) -> list[str]:
+    email = user.email or ""
+    return [user.first_name, user.surname, user.username, email, email.partition("@")[0]]
+
+
 def reused(user, password: str) -> bool:
     """Whether ``password`` is the current one or one of the user's last N chosen passwords."""
     size = current_app.config["PASSWORD_HISTORY_SIZE"]
@@ -81,7 +118,7 @@ def reused(user, password: str) -> bool:
 
 
 def password_problems(user, password: str) -> list:
-    problems = rule_problems(password)
+    problems = rule_problems(password) or guessable_problems(password, personal_words(user))
     if not problems and reused(user, password):
         problems.append(
             _l("The password must not be one of your last %(num)d passwords.", num=current_app.config["PASSWORD_HISTORY_SIZE"])
@@ -98,5 +135,5 @@ def generate_temporary_password(length: int = 14) -> str:
     """A random password that meets every rule: about 80 bits from an unambiguous alphabet."""
     while True:
         candidate = "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(length))
-        if not rule_problems(candidate):
+        if not rule_problems(candidate) and not guessable_problems(candidate):
             return candidate

@@ -80,6 +80,12 @@ def may_send_email(user: User) -> bool:
     return may_administer(user)
 
 
+def may_view_security_events(user: User) -> bool:
+    """Administration → Security events: administrators of the national IMI coordinator, for
+    their own country."""
+    return _active_admin(user) and user.authority.is_nimic
+
+
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)

@@ -43,7 +43,9 @@ from .models import (
     ModuleAccess,
     OutboxMessage,
     PasswordHistory,
+    SecurityEvent,
     User,
+    UserSession,
     utcnow,
 )
 from .models.directory import access_manager_module, authority_classification, module_access_classification
@@ -265,6 +267,13 @@ def purge_authority(authority_id: int, deactivated_at: datetime) -> Deleted | No
     statements = [
         sa.delete(user_module_right).where(user_module_right.c.user_id.in_(user_ids)),
         sa.delete(PasswordHistory).where(PasswordHistory.user_id.in_(user_ids)),
+        sa.delete(UserSession).where(UserSession.user_id.in_(user_ids)),
+        # The authority's security events name its users and their addresses; others keep
+        # the event (another country's refusal, say) without the user's name.
+        sa.delete(SecurityEvent).where(SecurityEvent.authority_id == authority_id),
+        sa.update(SecurityEvent)
+        .where(SecurityEvent.actor_user_id.in_(user_ids))
+        .values(actor_user_id=None, actor_name=""),
         sa.update(Invitation).where(Invitation.invited_by_user_id.in_(user_ids)).values(invited_by_user_id=None),
         sa.delete(Invitation).where(
             sa.or_(Invitation.inviting_authority_id == authority_id, Invitation.authority_id == authority_id)

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import url_for
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -57,6 +58,11 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app):
     app.session_interface = SessionInterface()
+    proxies = int(app.config["TRUSTED_PROXY_COUNT"] or 0)
+    if proxies:
+        # The client's address and scheme as the proxy reports them; never the Host (links
+        # in mails come from BASE_URL).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     @app.after_request
     def _security_headers(response):

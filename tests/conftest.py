@@ -230,7 +230,6 @@ class Factory:
             password_hash=hash_password(password),
             password_is_temporary=temporary,
             password_set_at=utcnow(),
-            session_nonce=secrets.token_hex(8),
             **kw,
         )
         self.db.session.add(user)

@@ -33,7 +33,22 @@ def test_session_cookie_flags_in_production_defaults(tmp_path):
         response = c.get("/login")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # __Host-: the browser keeps it to this host, path / and https (issue 14).
+    assert cookie.startswith("__Host-imi_session=") and "Path=/;" in cookie and "Domain" not in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(
+    "settings, name",
+    [
+        ({"SESSION_COOKIE_SECURE": False}, "imi_session"),  # plain http (make run): no prefix possible
+        ({"SESSION_COOKIE_DOMAIN": "imi.example.lv"}, "__Secure-imi_session"),  # shared with a domain
+        ({"SESSION_COOKIE_NAME": "__Host-own"}, "__Host-own"),
+    ],
+)
+def test_session_cookie_prefix_follows_the_settings(tmp_path, settings, name):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "x.sqlite3"), "SECRET_KEY": "k", **settings})
+    assert app.config["SESSION_COOKIE_NAME"] == name
 
 
 def test_session_follows_the_secret_key_and_its_fallbacks(app, client, factory):

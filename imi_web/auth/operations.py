@@ -1,12 +1,11 @@
 """Authentication and password changes (R-3.8): plain functions; the caller commits."""
 
-import secrets
-
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import history
+from .. import history, security_events, sessions
 from ..extensions import db
+from ..mail.outbox import queue_mail
 from ..models import AuthorityStatus, PasswordHistory, PasswordStatus, User, utcnow
 from ..passwords import hash_password, needs_rehash, password_problems, verify_password
 
@@ -16,35 +15,67 @@ def find_user(username: str) -> User | None:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user if the credentials are right and the password not blocked, else None.
+    """The user if the credentials are right and the user may log in now, else None.
 
-    Every failure looks the same to the caller (and takes about as long), so the login
-    page cannot tell whether a username exists. Wrong passwords count towards blocking.
+    Every failure looks the same to the caller and costs one password verification, so the
+    login page cannot tell whether a username exists, is blocked or has an expired temporary
+    password; the security event records the real reason. Wrong passwords count towards
+    blocking (R-3.8).
     """
     user = find_user(username)
     if user is None:
         verify_password(None, password)
+        security_events.record(security_events.LOGIN_FAILED, username=username.strip().lower(), reason=security_events.UNKNOWN_USER)
         return None
     if not verify_password(user.password_hash, password):
+        reason = security_events.BLOCKED if user.password_blocked_at is not None else security_events.WRONG_PASSWORD
+        security_events.record(security_events.LOGIN_FAILED, user=user, reason=reason)
         if user.password_blocked_at is None:
             user.failed_login_count += 1
             if user.failed_login_count >= current_app.config["PASSWORD_MAX_FAILED_ATTEMPTS"]:
-                old_status = user.password_status().value
-                user.password_blocked_at = utcnow()
-                history.record_user_change(
-                    "user.password_blocked",
-                    actor=None,
-                    user=user,
-                    changes={"password_status": [old_status, PasswordStatus.BLOCKED.value]},
-                )
+                block_password(user)
         return None
-    if user.password_blocked_at is not None or user.authority.status != AuthorityStatus.ACTIVE:
+    if user.password_blocked_at is not None:
+        reason = security_events.BLOCKED
+    elif user.temporary_password_expired():
+        reason = security_events.EXPIRED
+    elif user.authority.status != AuthorityStatus.ACTIVE:
+        reason = security_events.INACTIVE_AUTHORITY
+    else:
+        reason = None
+    if reason is not None:
+        security_events.record(security_events.LOGIN_FAILED, user=user, reason=reason)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_login_count = 0
     user.last_login_at = utcnow()
+    security_events.record(security_events.LOGIN_SUCCEEDED, user=user)
     return user
+
+
+def block_password(user: User) -> None:
+    """Block the password after too many failed logins (R-3.8): the user's sessions end and the
+    user is told by mail (no username in it); an administrator's reset unblocks it."""
+    old_status = user.password_status().value
+    now = utcnow()
+    user.password_blocked_at = now
+    history.record_user_change(
+        "user.password_blocked",
+        actor=None,
+        user=user,
+        changes={"password_status": [old_status, PasswordStatus.BLOCKED.value]},
+    )
+    security_events.record(security_events.PASSWORD_BLOCKED, user=user, count=user.failed_login_count)
+    sessions.end_user_sessions(user, reason=security_events.ENDED_BY_PASSWORD_BLOCK, actor=None)
+    queue_mail(
+        user.email,
+        "password_blocked",
+        user.language,
+        first_name=user.first_name,
+        blocked_at=now,
+        attempts=user.failed_login_count,
+    )
 
 
 def must_change_password(user: User) -> bool:
@@ -68,12 +99,16 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
     # Keep only what the reuse rule needs.
     for stale in user.password_history[current_app.config["PASSWORD_HISTORY_SIZE"] :]:
         db.session.delete(stale)
-    # Other sessions end; the caller logs the current one in again with the new identity.
-    user.session_nonce = secrets.token_hex(8)
     history.record_user_change(
         "user.password_changed",
         actor=user,
         user=user,
         changes={"password_status": [old_status, "valid"]},
     )
+    security_events.record(security_events.PASSWORD_CHANGED, user=user)
+    # The user's other sessions end; this one (if any) goes on under a new token.
+    current = user.session_token
+    sessions.end_user_sessions(user, reason=security_events.ENDED_BY_PASSWORD_CHANGE, actor=user, keep_token=current)
+    if current:
+        sessions.rotate_session(user, current)
     return {}

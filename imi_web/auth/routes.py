@@ -1,14 +1,12 @@
-import time
-
-import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import force_locale, get_locale, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import contains_eager
 
-from ..extensions import db, login_manager
+from .. import security_events, sessions
+from ..extensions import db, limiter, login_manager
 from ..htmx import redirect_to
-from ..models import User
+from ..models import User, fold
 from ..passwords import MIN_LENGTH
 from ..security import safe_next
 from . import bp
@@ -19,32 +17,44 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None
 login_manager.session_protection = "basic"
 
-SESSION_STARTED = "started"  # the login's time (seconds since the epoch), in the session
 # Endpoints a user who must change the password may still reach.
 OPEN_DURING_FORCED_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "static"}
+# Flask-Login's keys in the cookie: the session token, and its freshness and browser marks.
+FLASK_LOGIN_KEYS = ("_user_id", "_fresh", "_id")
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    user_id, _sep, nonce = session_id.partition(":")
-    if not user_id.isdigit() or not nonce:
-        return None
-    # The session ends 8 hours after the login, however often it changes in between (ASVS 3.3:
-    # re-authentication once a working day); the cookie's own expiry moves with each change.
-    started = session.get(SESSION_STARTED)
-    if not isinstance(started, int) or time.time() - started > current_app.permanent_session_lifetime.total_seconds():
-        return None
-    # One query for the user and its authority: this runs on every request
-    # (contains_eager costs less than ``session.get`` with a joined load).
-    user = db.session.scalar(_USER_WITH_AUTHORITY, {"id": int(user_id)})
-    if user is None or user.session_nonce != nonce or not user.authority.is_active:
-        return None
-    return user
+def load_user(token: str) -> User | None:
+    """The user whose sign-in session the cookie names (imi_web.sessions). A session that is
+    over is forgotten by the cookie, and the login page says why."""
+    resolved = sessions.resolve(token)
+    if resolved.user is None:
+        for key in FLASK_LOGIN_KEYS:
+            session.pop(key, None)
+        if resolved.language and not session.get("language"):
+            session["language"] = resolved.language  # the login page speaks the user's language
+        with force_locale(session.get("language") or str(get_locale())):
+            flash(_ended_message(resolved.ended), "info")
+    return resolved.user
 
 
-_USER_WITH_AUTHORITY = (
-    sa.select(User).join(User.authority).options(contains_eager(User.authority)).where(User.id == sa.bindparam("id"))
-)
+def _ended_message(reason: str) -> str:
+    if reason == sessions.IDLE:
+        return _(
+            "Your session has ended because it was not used for %(minutes)d minutes. Please log in again.",
+            minutes=current_app.config["SESSION_IDLE_MINUTES"],
+        )
+    if reason == sessions.ABSOLUTE:
+        return _(
+            "Your session has ended: a session lasts at most %(hours)s hours after logging in. Please log in again.",
+            hours=lifetime_hours(),
+        )
+    return _("Your session has ended. Please log in again.")
+
+
+def lifetime_hours() -> str:
+    """The absolute lifetime of a session in hours, as people write it ("8", "0.5")."""
+    return "{:g}".format(current_app.permanent_session_lifetime.total_seconds() / 3600)
 
 
 @login_manager.unauthorized_handler
@@ -55,24 +65,41 @@ def unauthorized():
 @bp.before_app_request
 def force_password_change():
     """A temporary or expired password leads every request to the change form (R-3.8)."""
+    if request.endpoint in OPEN_DURING_FORCED_CHANGE:
+        return None
     user = current_user._get_current_object()  # one proxy lookup on every request, not several
-    if user.is_authenticated and request.endpoint not in OPEN_DURING_FORCED_CHANGE and must_change_password(user):
+    if user.is_authenticated and must_change_password(user):
         return redirect_to(url_for("auth.change_password"))
     return None
 
 
 def _start_session(user: User) -> None:
-    # A fresh session at login (no fixation): keep only the chosen language.
+    """A fresh cookie for a new sign-in session (no fixation): keep only the chosen language."""
     language = session.get("language")
     session.clear()
     if language:
         session["language"] = language
     session.permanent = True
-    session[SESSION_STARTED] = int(time.time())
+    sessions.start_session(user)
     login_user(user)
 
 
+def _failed_login(response) -> bool:
+    return response.status_code == 422
+
+
+def _login_username() -> str:
+    return "username:" + fold(request.form.get("username", "").strip())[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed_login)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
+    methods=["POST"],
+    key_func=_login_username,
+    deduct_when=_failed_login,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -80,9 +107,10 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
-        db.session.commit()  # failed attempts and blocking count even when login fails
         if user is not None:
             _start_session(user)
+        db.session.commit()  # failed attempts, blocking and the events count even when login fails
+        if user is not None:
             if must_change_password(user):
                 return redirect(url_for("auth.change_password"), 303)
             return redirect(safe_next(form.next.data), 303)
@@ -93,12 +121,21 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        sessions.end_session(user.session_token)
+        security_events.record(security_events.LOGOUT, user=user)
+        db.session.commit()
+        logout_user()
     language = session.get("language")
+    flashes = session.get("_flashes")  # "your session has ended", if it had
     session.clear()
     if language:
         session["language"] = language
-    flash(_("You have logged out."), "info")
+    if flashes:
+        session["_flashes"] = flashes
+    else:
+        flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -112,7 +149,7 @@ def change_password_view():
         problems = change_password(user, form.current_password.data, form.new_password.data)
         if not problems:
             db.session.commit()
-            _start_session(user)  # the new session identity of this browser
+            login_user(user)  # the session's new token in this browser's cookie
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"), 303)
         db.session.rollback()
@@ -133,3 +170,40 @@ def change_password_view():
         status,
     )
 
+
+
+@bp.get("/account/sessions", endpoint="sessions")
+@login_required
+def sessions_view():
+    """My profile → Sessions: where the user is logged in now."""
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/sessions.html",
+        sessions=sessions.active_sessions(user, user.session_token),
+        idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+        lifetime_hours=lifetime_hours(),
+    )
+
+
+@bp.post("/account/sessions/others", endpoint="end_other_sessions")
+@login_required
+def end_other_sessions():
+    user = current_user._get_current_object()
+    ended = sessions.end_user_sessions(
+        user, reason=security_events.BY_USER, actor=user, keep_token=user.session_token
+    )
+    db.session.commit()
+    flash(ngettext("%(num)d other session has been logged out.", "%(num)d other sessions have been logged out.", ended), "success")
+    return redirect(url_for("auth.sessions"), 303)
+
+
+@bp.post("/account/sessions/<int:session_id>", endpoint="end_session")
+@login_required
+def end_one_session(session_id):
+    """Log out one of the user's other sessions; another user's session is not found (404)."""
+    user = current_user._get_current_object()
+    if not sessions.end_session_of_user(user, session_id, actor=user, keep_token=user.session_token):
+        abort(404)
+    db.session.commit()
+    flash(_("The session has been logged out."), "success")
+    return redirect(url_for("auth.sessions"), 303)

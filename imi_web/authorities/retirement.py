@@ -10,7 +10,6 @@ once that moment has passed (R-5.3).
 """
 
 import calendar
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,7 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 
-from .. import history
+from .. import history, security_events, sessions
 from ..extensions import db
 from ..models import (
     AccessStatus,
@@ -121,7 +120,7 @@ def deactivate_authority(actor: User, authority: Authority, now: datetime | None
     )
     users = list(db.session.scalars(sa.select(User).where(User.authority_id == authority.id)))
     for user in users:
-        user.session_nonce = secrets.token_hex(8)  # every session of the user ends
+        sessions.end_user_sessions(user, reason=security_events.ENDED_BY_DEACTIVATION, actor=actor)
     revoked = revoke_pending_invitations(actor, authority)
     return {"users": len(users), "invitations": revoked, "due_at": deletion_due_at(now)}
 

@@ -11,6 +11,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from ..extensions import db
 from ..refusals import Refused
+from ..throttling import registration_throttle
 from ..authorities.forms import authority_data, chosen_classification, first_user_data
 from ..authorities.routes import general_classification_choices
 from . import registration_bp as bp
@@ -34,6 +35,7 @@ def invalid_link():
 
 
 @bp.get("/<token>")
+@registration_throttle
 def start(token):
     """Every link, usable or not, redirects to the form, which says whether it can be used:
     one answer for all, and the token is in no page (not even the language switch's ``next``)."""
@@ -47,6 +49,7 @@ def start(token):
 
 
 @bp.route("/", methods=["GET", "POST"])
+@registration_throttle
 def form():
     token_hash = session.get(SESSION_KEY)
     invitation = usable_invitation(token_hash)

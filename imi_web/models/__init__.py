@@ -24,6 +24,7 @@ from .directory import (
     ModuleRight,
 )
 from .people import PasswordHistory, User
+from .security import SecurityEvent, UserSession
 from . import search_index  # noqa: F401  (index DDL and events)
 from .workflow import HistoryEntry, Invitation, JobLock, OutboxMessage
 
@@ -49,7 +50,9 @@ __all__ = [
     "OutboxStatus",
     "PasswordHistory",
     "PasswordStatus",
+    "SecurityEvent",
     "User",
+    "UserSession",
     "UserStatus",
     "fold",
     "utcnow",

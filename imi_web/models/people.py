@@ -46,8 +46,6 @@ class User(UserMixin, db.Model):
     # The days-before-expiry threshold of the last reminder mailed for this password.
     password_reminder_days: Mapped[int | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of the session identity: changing it ends every session of the user.
-    session_nonce: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     authority: Mapped[Authority] = relationship(back_populates="users")
@@ -62,28 +60,40 @@ class User(UserMixin, db.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.surname}"
 
-    # Flask-Login: the session holds "<id>:<nonce>", so a new nonce logs the user out everywhere.
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+    # The token of the sign-in session this request runs in (``imi_web.sessions``), set when
+    # the session starts or is loaded. Flask-Login keeps ``get_id()`` in the cookie, so the
+    # cookie names the session, never the user.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
 
     @property
     def status(self) -> UserStatus:
         return UserStatus.ACTIVE if self.last_login_at else UserStatus.NEW
 
     def password_expires_at(self) -> datetime | None:
-        if self.password_set_at is None or self.password_is_temporary:
+        """When the password stops working: a chosen one after six months (it must then be
+        changed at the next login, R-3.8), a temporary one after a few days (it can no longer
+        be used to log in, ASVS 2.3.1)."""
+        if self.password_set_at is None:
             return None
+        if self.password_is_temporary:
+            return self.password_set_at + timedelta(days=current_app.config["TEMPORARY_PASSWORD_VALID_DAYS"])
         return self.password_set_at + timedelta(days=current_app.config["PASSWORD_MAX_AGE_DAYS"])
 
     def password_status(self, now: datetime | None = None) -> PasswordStatus:
         if self.password_blocked_at is not None:
             return PasswordStatus.BLOCKED
-        if self.password_is_temporary:
-            return PasswordStatus.TEMPORARY
         expires = self.password_expires_at()
         if expires is not None and (now or utcnow()) >= expires:
             return PasswordStatus.EXPIRED
+        if self.password_is_temporary:
+            return PasswordStatus.TEMPORARY
         return PasswordStatus.VALID
+
+    def temporary_password_expired(self, now: datetime | None = None) -> bool:
+        return self.password_is_temporary and self.password_status(now) == PasswordStatus.EXPIRED
 
     def __repr__(self):
         return f"<User {self.username}>"

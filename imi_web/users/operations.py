@@ -4,13 +4,12 @@ They change the session and queue mail; the caller commits once.
 """
 
 import re
-import secrets
 
 import sqlalchemy as sa
-
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import history
+from .. import history, security_events, sessions
 from ..extensions import db
 from ..mail.outbox import queue_mail
 from ..models import Authority, HistoryEntry, Module, ModuleRight, User, fold, utcnow
@@ -47,7 +46,8 @@ def issue_temporary_password(user: User, *, actor: User | None, reason: str, sen
     user.password_blocked_at = None
     user.failed_login_count = 0
     user.password_reminder_days = None
-    user.session_nonce = secrets.token_hex(8)
+    if user.id is not None:
+        sessions.end_user_sessions(user, reason=security_events.ENDED_BY_PASSWORD_RESET, actor=actor)
     if send_mail:
         queue_mail(
             user.email,
@@ -56,6 +56,7 @@ def issue_temporary_password(user: User, *, actor: User | None, reason: str, sen
             first_name=user.first_name,
             temporary_password=password,
             reason=reason,
+            valid_days=current_app.config["TEMPORARY_PASSWORD_VALID_DAYS"],
         )
     return password
 
@@ -86,7 +87,6 @@ def register_user(
         language=language,
         is_admin=is_admin,
         username=username or suggest_username(first_name, surname),
-        session_nonce=secrets.token_hex(8),
     )
     db.session.add(user)
     password = issue_temporary_password(user, actor=actor, reason="registered", send_mail=send_mail)
@@ -195,6 +195,7 @@ def reset_password(actor: User, user: User) -> None:
         user=user,
         changes={"password_status": [old_status, "temporary"]},
     )
+    security_events.record(security_events.PASSWORD_RESET, user=user, actor=actor)
 
 
 def delete_user(actor: User, user: User) -> None:
@@ -207,4 +208,5 @@ def delete_user(actor: User, user: User) -> None:
         if any(field in entry.changes for field in CONTACT_FIELDS):
             entry.changes = {k: v for k, v in entry.changes.items() if k not in CONTACT_FIELDS}
     history.record_user_change("user.deleted", actor=actor, user=user, changes={"username": [user.username, None]})
+    sessions.end_user_sessions(user, reason=security_events.ENDED_BY_USER_DELETION, actor=actor)
     db.session.delete(user)

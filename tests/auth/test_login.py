@@ -206,13 +206,71 @@ def test_session_lasts_eight_hours_from_login_however_busy(client, factory):
     with time_machine.travel(utcnow(), tick=False) as clock:
         client.login("all.day", Factory.PASSWORD)
         client.get("/")  # the first page adds the CSRF token to the session
-        for _hour in range(7):
-            clock.shift(timedelta(hours=1))
+        for _step in range(23):  # a page every 20 minutes, for 7 h 40 min
+            clock.shift(timedelta(minutes=20))
             page = client.raw.get("/")
             assert page.status_code == 200
             assert "imi_session" not in page.headers.get("Set-Cookie", "")  # not re-issued
         client.post("/language", {"language": "en"})  # a change re-signs the cookie…
-        clock.shift(timedelta(minutes=59))
+        clock.shift(timedelta(minutes=19))
         assert client.get("/").status_code == 200  # 7 h 59 min after the login
         clock.shift(timedelta(minutes=2))
         assert client.get("/").status_code == 303  # …but 8 h 1 min after the login it ends
+
+
+@pytest.mark.parametrize("days, works", [(6, True), (8, False)])
+def test_a_temporary_password_works_for_seven_days(client, factory, db, login_world, days, works):
+    """ASVS 2.3.1: an unused temporary password expires (IMI_TEMPORARY_PASSWORD_VALID_DAYS, 7);
+    the login says exactly what it says for a wrong password, and the administrator sees
+    "expired"."""
+    admin = factory.user(login_world, username="the.admin", is_admin=True)
+    with time_machine.travel(utcnow() - timedelta(days=days), tick=False):
+        user = factory.user(login_world, username="late.starter", password="Temp-Pass-123", temporary=True)
+        factory.commit()
+    response = client.login("late.starter", "Temp-Pass-123")
+    if works:
+        assert response.status_code == 303 and response.headers["Location"] == "/account/password"
+        return
+    assert response.status_code == 422
+    wrong = client.login("late.starter", "Wrong-Pass-123")
+    assert error_text(response) == error_text(wrong)
+    db.session.refresh(user)
+    assert user.password_status() == PasswordStatus.EXPIRED and user.failed_login_count == 1  # only the wrong one
+    client.login(admin.username, Factory.PASSWORD)
+    users_tab = client.get(f"/authorities/{login_world.id}/users").get_data(as_text=True)
+    row = users_tab[users_tab.index(f'id="user-{user.id}"') :]
+    assert "expired" in row[: row.index("</tr>")]
+
+
+@pytest.fixture
+def login_world(factory):
+    return factory.authority(name="Jūrmalas dome")
+
+
+def test_every_failure_costs_one_password_check(app, client, factory, monkeypatch):
+    """The same timing class for every failure: one Argon2 verification each, never more or
+    fewer (an unknown user is checked against a dummy hash)."""
+    import argon2
+
+    factory.user(username="known.user")
+    factory.user(username="blocked.user", password_blocked_at=utcnow())
+    with time_machine.travel(utcnow() - timedelta(days=8), tick=False):
+        factory.user(username="stale.temp", password="Temp-Pass-123", temporary=True)
+    factory.commit()
+    calls = []
+    original = argon2.PasswordHasher.verify
+
+    def counting(self, hash, password):
+        calls.append(password)
+        return original(self, hash, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
+    for username, password in [
+        ("nobody.at.all", "Wrong-Pass-123"),
+        ("known.user", "Wrong-Pass-123"),
+        ("blocked.user", Factory.PASSWORD),
+        ("stale.temp", "Temp-Pass-123"),
+    ]:
+        calls.clear()
+        assert client.login(username, password).status_code == 422
+        assert len(calls) == 1, username

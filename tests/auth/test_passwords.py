@@ -75,3 +75,68 @@ def test_last_five_passwords_refused_sixth_accepted(english, factory, db):
 def test_change_refuses_wrong_current_password(app, factory):
     user = factory.user(password="Right-Password-1")
     assert change_password(user, "Wrong-Password-1", "Brand-New-Pass-2") == {"current_password": ["wrong"]}
+
+
+# Passwords that meet R-3.8's composition rules but are common or derived from the user (issue 14).
+GUESSABLE = [
+    ("Password1", "It is one of the most commonly used passwords."),
+    ("Qwerty123", "It is one of the most commonly used passwords."),
+    ("Parole123", "It is made from a common word or name."),
+    ("Akalnina1", "It is made from your own name, username or e-mail address."),
+    ("Kalnina2024", "It is made from your own name, username or e-mail address."),  # Kalniņa, without diacritics
+    ("Anna12345", "It is made from your own name, username or e-mail address."),
+]
+
+
+@pytest.fixture
+def anna(factory):
+    return factory.user(username="akalnina", first_name="Anna", surname="Kalniņa", email="anna.kalnina@example.lv")
+
+
+@pytest.mark.parametrize("password,reason", GUESSABLE)
+def test_common_and_personal_passwords_are_refused(english, anna, password, reason):
+    assert rule_problems(password) == []  # R-3.8 alone would accept it
+    assert [str(p) for p in password_problems(anna, password)] == ["The password is too easy to guess.", reason]
+
+
+@pytest.mark.parametrize("password", ["Zilais7Kalns", "Jelgava-Zied-2027", "Dzeltens+Koks-8"])
+def test_passwords_hard_to_guess_are_accepted(english, anna, password):
+    assert password_problems(anna, password) == []
+
+
+def test_guessable_messages_in_latvian(app, anna):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("lv"):
+        assert [str(p) for p in password_problems(anna, "Password1")] == [
+            "Parole ir pārāk viegli uzminama.",
+            "Tā ir viena no visbiežāk lietotajām parolēm.",
+        ]
+
+
+def test_temporary_passwords_are_hard_to_guess(app):
+    from imi_web.passwords import guessable_problems
+
+    for _ in range(20):
+        assert guessable_problems(generate_temporary_password()) == []
+
+
+@pytest.mark.parametrize("forced", [True, False], ids=["first login", "password change"])
+def test_a_common_password_is_refused_beside_the_field_and_nothing_changes(client, factory, db, forced):
+    from tests.conftest import Factory
+
+    current = "Temp-Pass-123" if forced else Factory.PASSWORD
+    user = factory.user(username="akalnina", first_name="Anna", surname="Kalniņa", password=current, temporary=forced)
+    factory.commit()
+    before = user.password_hash
+    client.login("akalnina", current)
+    response = client.post(
+        "/account/password",
+        {"current_password": current, "new_password": "Kalnina2024", "repeat_password": "Kalnina2024"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    field = html[html.index('id="new_password-error"') :]
+    assert field.index("The password is too easy to guess.") < field.index('name="new_password"')
+    db.session.refresh(user)
+    assert user.password_hash == before and user.password_is_temporary == forced

@@ -19,6 +19,7 @@ from imi_web.models import (
     ModuleRole,
     OutboxMessage,
     User,
+    UserSession,
     utcnow,
 )
 from tests.conftest import BACKENDS, Client, Factory
@@ -134,7 +135,7 @@ def test_deactivate_with_confirmation_ends_sessions_and_revokes_invitations(worl
     plain, other = retiring
     own = login("plain.admin")  # the authority's own admin, logged in before
     assert own.get(f"/authorities/{plain.id}/authority").status_code == 200
-    nonce = world.plain_admin.session_nonce
+    assert sessions_of(db, world.plain_admin) == 1
     client = login("nimic.admin")
     client.post(url(plain, "suspend-all"))
 
@@ -158,7 +159,7 @@ def test_deactivate_with_confirmation_ends_sessions_and_revokes_invitations(worl
     assert entry.actor_user_id == world.nimic_admin.id and entry.changes == {"status": ["active", "deactivated"]}
 
     # Sessions end: the admin's session is gone, and logging in again is refused.
-    assert fresh(db, User, world.plain_admin.id).session_nonce != nonce
+    assert sessions_of(db, world.plain_admin) == 0
     ended = own.get(f"/authorities/{plain.id}/authority")
     assert ended.status_code == 303 and "/login" in ended.headers["Location"]
     assert Client(app.test_client()).login("plain.admin", Factory.PASSWORD).status_code != 303
@@ -267,11 +268,15 @@ def test_reactivating_an_active_or_deactivating_a_deactivated_authority_is_refus
     ) == 1
 
 
+def sessions_of(db, user) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(UserSession.user_id == user.id))
+
+
 def snapshot(db):
     db.session.expire_all()
     return (
         [(a.id, a.status, a.deactivated_at, a.version) for a in db.session.scalars(sa.select(Authority).order_by(Authority.id))],
-        [(u.id, u.session_nonce) for u in db.session.scalars(sa.select(User).order_by(User.id))],
+        [(s.id, s.user_id) for s in db.session.scalars(sa.select(UserSession).order_by(UserSession.id))],
         [(m.id, m.status) for m in db.session.scalars(sa.select(ModuleAccess).order_by(ModuleAccess.id))],
         [(i.id, i.status) for i in db.session.scalars(sa.select(Invitation).order_by(Invitation.id))],
         db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEntry)),

@@ -1,0 +1,143 @@
+"""Security events: sign-in, sessions, password blocks and refused requests (ASVS V7).
+
+Each event is a row of ``security_event`` — apart from the update history, which records
+changes to the data — and one line of JSON in the application log (logger
+``imi_web.security``). Neither ever holds a password, a token or a cookie. National
+coordinators' administrators read their country's events under Administration → Security
+events; ``run-jobs`` removes those older than ``SECURITY_EVENT_DAYS``.
+"""
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, request
+
+from .extensions import db
+from .i18n import mark as _l  # msgids translated when shown; named so that extraction finds them
+from .models import SecurityEvent, User, utcnow
+
+logger = logging.getLogger("imi_web.security")
+
+# Kinds of event.
+LOGIN_SUCCEEDED = "login_succeeded"
+LOGIN_FAILED = "login_failed"
+LOGOUT = "logout"
+SESSION_TIMED_OUT = "session_timed_out"
+SESSIONS_ENDED = "sessions_ended"
+PASSWORD_BLOCKED = "password_blocked"
+PASSWORD_CHANGED = "password_changed"
+PASSWORD_RESET = "password_reset"
+ACCESS_REFUSED = "access_refused"
+REQUEST_THROTTLED = "request_throttled"
+
+# Reasons: why a login failed …
+UNKNOWN_USER = "unknown_user"
+WRONG_PASSWORD = "wrong_password"
+BLOCKED = "blocked"
+EXPIRED = "expired"  # the temporary password's days are over
+INACTIVE_AUTHORITY = "inactive_authority"
+# … why a session timed out (imi_web.sessions: "idle", "absolute") …
+# … and why sessions were ended.
+BY_USER = "logged_out_elsewhere"
+ENDED_BY_PASSWORD_CHANGE = "password_changed"
+ENDED_BY_PASSWORD_RESET = "password_reset"
+ENDED_BY_PASSWORD_BLOCK = "password_blocked"
+ENDED_BY_USER_DELETION = "user_deleted"
+ENDED_BY_DEACTIVATION = "authority_deactivated"
+
+KIND_LABELS = {
+    LOGIN_SUCCEEDED: _l("Login succeeded"),
+    LOGIN_FAILED: _l("Login failed"),
+    LOGOUT: _l("Logged out"),
+    SESSION_TIMED_OUT: _l("Session timed out"),
+    SESSIONS_ENDED: _l("Sessions ended"),
+    PASSWORD_BLOCKED: _l("Password blocked"),
+    PASSWORD_CHANGED: _l("Password changed"),
+    PASSWORD_RESET: _l("Password reset"),
+    ACCESS_REFUSED: _l("Access refused"),
+    REQUEST_THROTTLED: _l("Too many requests"),
+}
+
+REASON_LABELS = {
+    UNKNOWN_USER: _l("unknown username"),
+    WRONG_PASSWORD: _l("wrong password"),
+    BLOCKED: _l("password blocked"),
+    EXPIRED: _l("temporary password expired"),
+    INACTIVE_AUTHORITY: _l("authority not active"),
+    "idle": _l("no activity"),
+    "absolute": _l("maximum duration reached"),
+    BY_USER: _l("by the user, from another session"),
+    ENDED_BY_PASSWORD_CHANGE: _l("password changed"),
+    ENDED_BY_PASSWORD_RESET: _l("password reset by an administrator"),
+    ENDED_BY_PASSWORD_BLOCK: _l("password blocked"),
+    ENDED_BY_USER_DELETION: _l("user deleted"),
+    ENDED_BY_DEACTIVATION: _l("authority deactivated"),
+}
+
+
+def _cut(value: str | None, length: int) -> str:
+    return (value or "")[:length]
+
+
+def record(
+    kind: str,
+    *,
+    user: User | None = None,
+    username: str = "",
+    actor: User | None = None,
+    reason: str = "",
+    count: int | None = None,
+    object: str = "",
+    occurred_at: datetime | None = None,
+    connection=None,
+) -> None:
+    """Record an event: in the request's transaction (it commits with the change that caused
+    it), or through ``connection`` when it must stand on its own. Also logs it, one line."""
+    authority = user.authority if user is not None else None
+    values = {
+        "occurred_at": occurred_at or utcnow(),
+        "kind": kind,
+        "reason": _cut(reason, 40),
+        "user_id": user.id if user is not None else None,
+        "user_name": _cut(user.full_name if user is not None else "", 210),
+        "username": _cut(user.username if user is not None else username, 64),
+        "authority_id": authority.id if authority is not None else None,
+        "authority_name": _cut(authority.official_name if authority is not None else "", 300),
+        "country_id": authority.country_id if authority is not None else None,
+        "actor_user_id": actor.id if actor is not None and actor is not user else None,
+        "actor_name": _cut(actor.full_name if actor is not None and actor is not user else "", 210),
+        "object": _cut(object, 200),
+        "count": count,
+    }
+    if has_request_context():
+        values.update(
+            method=request.method[:10],
+            route=_cut(request.endpoint or request.path, 100),
+            address=_cut(request.remote_addr, 45),
+        )
+    if connection is None:
+        db.session.add(SecurityEvent(**values))
+    else:
+        connection.execute(sa.insert(SecurityEvent).values(**values))
+    # One line of JSON: escaped, so a typed username cannot forge further lines.
+    line = {k: v for k, v in values.items() if v not in (None, "")}
+    logger.info("security event %s", json.dumps(line, ensure_ascii=False, default=str))
+
+
+def describe_object(view_args: dict | None) -> str:
+    """The object of a request, from its URL's variables: "authority_id=12, user_id=5"."""
+    return ", ".join(f"{name}={value}" for name, value in sorted((view_args or {}).items()))
+
+
+def remove_old_events() -> int:
+    """The job: delete the events older than SECURITY_EVENT_DAYS; returns how many."""
+    cutoff = utcnow() - timedelta(days=current_app.config["SECURITY_EVENT_DAYS"])
+    return db.session.execute(sa.delete(SecurityEvent).where(SecurityEvent.occurred_at < cutoff)).rowcount
+
+
+def init_app(app) -> None:
+    app.logger  # noqa: B018 — Flask adds its stderr handler to the app's logger on first use
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
