@@ -6,7 +6,7 @@ page, the form's option lists and the menu's count on the full page, the authori
 module accesses on the tab. No ORM, no templates, no login or session machinery, no CSRF, no
 translations. Served two ways, with gunicorn like the app:
 
-- ``bench.floor:flask_app`` — a Flask route (the floor of /work/shared/PERFORMANCE-NOTES.md,
+- ``bench.floor:flask_app`` — a Flask route (the floor of the project's performance notes,
   whose raw-SQL floor is served by Flask: the targets' yardstick);
 - ``bench.floor:app`` — a bare WSGI function, no framework at all (stricter; reported too).
 

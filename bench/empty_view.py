@@ -1,0 +1,88 @@
+"""The authenticated empty view of one or more checkouts, under the same load.
+
+    python bench/empty_view.py --url sqlite:////tmp/new.sqlite3 \
+        [--checkout /tmp/old-checkout --checkout-url sqlite:////tmp/old.sqlite3] [--rounds 5]
+
+Serves ``bench/empty_app.py`` (copied into each checkout) with gunicorn ``-w 2 -k sync``, logs
+in as ``bench.admin`` and runs ``wrk -t2 -c8`` on ``/bench/empty``, the checkouts in turn,
+``--rounds`` times; prints the medians. Each checkout needs a database made by its own
+``bench/generate.py`` (its own migrations).
+"""
+
+import argparse
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import GUNICORN, ROOT, USER_AGENT, check, free_port, login, median_of, stop, wrk  # noqa: E402
+
+
+def serve_checkout(checkout: str, url: str, port: int):
+    import socket
+    import subprocess
+    import time
+
+    shutil.copy(os.path.join(ROOT, "bench", "empty_app.py"), os.path.join(checkout, "bench", "empty_app.py"))
+    env = {**os.environ, "PYTHONPATH": checkout, "IMI_SQLALCHEMY_DATABASE_URI": url, "IMI_SECRET_KEY": "bench",
+           "IMI_SESSION_COOKIE_SECURE": "false", "IMI_MAIL_DELIVERY_THREAD": "false"}
+    proc = subprocess.Popen(
+        [GUNICORN, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.empty_app:app"],
+        cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{checkout}: gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{checkout}: gunicorn did not start")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True, help="database of this checkout")
+    parser.add_argument("--checkout", help="another checkout to compare with")
+    parser.add_argument("--checkout-url", help="its database")
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    targets = [("this checkout", ROOT, args.url)]
+    if args.checkout:
+        targets.insert(0, (args.checkout, args.checkout, args.checkout_url))
+    served = []
+    try:
+        for name, checkout, url in targets:
+            port = free_port()
+            served.append((name, serve_checkout(checkout, url, port), f"http://127.0.0.1:{port}"))
+        plans = []
+        for name, _proc, base in served:
+            cookie = login(base)
+            headers = {"Cookie": f"imi_session={cookie}", "User-Agent": USER_AGENT}
+            status, body = check(base + "/bench/empty", headers)
+            if status != 200 or body != "ok":
+                raise SystemExit(f"{name}: /bench/empty answered {status}")
+            plans.append((name, base + "/bench/empty", headers, []))
+        for _round in range(args.rounds):
+            for _name, url, headers, runs in plans:
+                result = wrk(url, headers, args.duration)
+                if result["non2xx"]:
+                    raise SystemExit(f"{url}: {result['non2xx']} non-2xx responses")
+                runs.append(result)
+    finally:
+        for _name, proc, _base in served:
+            stop(proc)
+    print(f"wrk -t2 -c8 -d{args.duration}s on /bench/empty, {args.rounds} rounds interleaved, medians; gunicorn -w 2 -k sync")
+    print("| checkout | p50 ms | p95 ms | p99 ms | req/s |")
+    print("|---|---|---|---|---|")
+    for name, _url, _headers, runs in plans:
+        m = median_of(runs)
+        print(f"| {name} | {m['p50']:.2f} | {m['p95']:.2f} | {m['p99']:.2f} | {m['rps']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
