@@ -1,7 +1,7 @@
 """The application with one more route, ``/bench/empty``: behind the login, it answers "ok".
 
 What every authenticated page pays before it does anything of its own: the session cookie,
-the sign-in session and the acting user with its authority. ``bench/empty_view.py`` serves it
+the sign-in session and the acting user with its authority. ``bench/compare.py`` serves it
 from any checkout (this file is copied there), to compare two versions of the application.
 """
 

@@ -18,6 +18,12 @@ def select_locale() -> str:
     user = current_user._get_current_object()  # one proxy lookup, not four
     if user and user.is_authenticated and user.language in languages:
         return user.language
+    return browser_locale()
+
+
+def browser_locale() -> str:
+    """The language the browser asks for, else the default: for a request without a user."""
+    languages = current_app.config["LANGUAGES"]
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -1,11 +1,12 @@
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import force_locale, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security_events, sessions
 from ..extensions import db, limiter, login_manager
 from ..htmx import redirect_to
+from ..i18n import browser_locale
 from ..models import User, fold
 from ..passwords import MIN_LENGTH
 from ..security import safe_next
@@ -33,7 +34,8 @@ def load_user(token: str) -> User | None:
             session.pop(key, None)
         if resolved.language and not session.get("language"):
             session["language"] = resolved.language  # the login page speaks the user's language
-        with force_locale(session.get("language") or str(get_locale())):
+        # Not get_locale(): it would ask for the user being loaded here.
+        with force_locale(session.get("language") or browser_locale()):
             flash(_ended_message(resolved.ended), "info")
     return resolved.user
 

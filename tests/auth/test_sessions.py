@@ -66,6 +66,7 @@ def test_logout_deletes_the_session_and_a_replayed_cookie_changes_nothing(app, w
     suspend = f"/authorities/{world.plain.id}/modules/{active_access.id}/suspend"
     page = thief.raw.post(suspend, data={"csrf_token": token})
     assert page.status_code == 303 and page.headers["Location"].startswith("/login")
+    assert ENDED in login_message(thief)
     partial = thief.raw.post(suspend, headers={"X-CSRFToken": token, "HX-Request": "true"})
     assert partial.status_code == 204 and partial.headers["HX-Redirect"].startswith("/login")
     db.session.expire_all()

@@ -1,10 +1,13 @@
 """Throttling of the anonymous pages (Flask-Limiter): 429 with Retry-After and our page."""
 
+import pytest
 import sqlalchemy as sa
 
-from imi_web.extensions import limiter
+from imi_web.extensions import db, limiter
 from imi_web.models import SecurityEvent
-from tests.conftest import Client, Factory
+from tests.conftest import BACKENDS, Client, Factory
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 
 def failed_login(client, username="nobody", address=None):
@@ -96,3 +99,5 @@ def test_a_redis_storage_setting_is_read(app, database_url, factory):
     other = Client(shared.test_client())
     other.raw.environ_base["REMOTE_ADDR"] = "192.0.2.2"
     assert other.login("still.works", Factory.PASSWORD).status_code == 303
+    with shared.app_context():
+        db.engine.dispose()  # the second app's connections, before the next test

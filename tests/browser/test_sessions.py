@@ -1,6 +1,8 @@
 """Sessions in Chromium (issue 14): log in, find the session under My account → Sessions, log
 out, press Back — the page is not shown again; a second browser is logged out from the first."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -61,4 +63,29 @@ def test_sessions_page_logout_and_back(live_server, official, page, chromium, co
     expect(page).to_have_url(live_server.url + "/login?next=/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert "Valsts zemes dienests" not in page.content()
+    console.assert_clean()
+
+
+def test_security_events_page_filters_as_you_type(live_server, page, console, screenshot):
+    with live_server.app_context():
+        factory = Factory(db)
+        nimic = factory.nimic("LV")
+        factory.user(authority=nimic, username="nimic.admin", is_admin=True, language="lv")
+        factory.user(authority=factory.authority(name="Jelgavas būvvalde"), username="jozols")
+        factory.commit()
+    for attempt in range(2):  # two failed logins of jozols, from another browser profile
+        page.goto(live_server.url + "/login")
+        page.locator("#username").fill("jozols")
+        page.locator("#password").fill(f"Wrong-Password-{attempt}")
+        page.locator("main form button[type=submit]").click()
+    console.expect_status(422)
+    log_in(page, live_server, "nimic.admin")
+    page.get_by_role("link", name="Drošības notikumi").click()
+    page.wait_for_url(live_server.url + "/security-events/")
+    expect(page.get_by_role("heading", name="Atrasti 3 notikumi")).to_be_visible()
+    page.get_by_label("Lietotājvārds").fill("jozols")
+    expect(page.get_by_role("heading", name="Atrasti 2 notikumi")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/security-events/\?.*username=jozols"))  # a bookmark
+    expect(page.locator("table.events")).to_contain_text("nepareiza parole")
+    screenshot(page, "security-events-lv")
     console.assert_clean()

@@ -1,11 +1,13 @@
-"""The authenticated empty view of one or more checkouts, under the same load.
+"""Two checkouts of the application under the same load: before and after a change.
 
-    python bench/empty_view.py --url sqlite:////tmp/new.sqlite3 \
-        [--checkout /tmp/old-checkout --checkout-url sqlite:////tmp/old.sqlite3] [--rounds 5]
+    python bench/compare.py --url sqlite:////tmp/new.sqlite3 \
+        --checkout /tmp/old-checkout --checkout-url sqlite:////tmp/old.sqlite3 \
+        [--path /bench/empty] [--path "/authorities/?mine=no" --htmx] [--rounds 5]
 
-Serves ``bench/empty_app.py`` (copied into each checkout) with gunicorn ``-w 2 -k sync``, logs
-in as ``bench.admin`` and runs ``wrk -t2 -c8`` on ``/bench/empty``, the checkouts in turn,
-``--rounds`` times; prints the medians. Each checkout needs a database made by its own
+Serves ``bench/empty_app.py`` (the app with ``/bench/empty``, an authenticated view that only
+answers "ok"; copied into the other checkout) with gunicorn ``-w 2 -k sync``, logs in as
+``bench.admin`` and runs ``wrk -t2 -c8`` on each path, the checkouts in turn, ``--rounds``
+times; prints the medians. Each checkout needs a database made by its own
 ``bench/generate.py`` (its own migrations).
 """
 
@@ -23,7 +25,8 @@ def serve_checkout(checkout: str, url: str, port: int):
     import subprocess
     import time
 
-    shutil.copy(os.path.join(ROOT, "bench", "empty_app.py"), os.path.join(checkout, "bench", "empty_app.py"))
+    if os.path.realpath(checkout) != os.path.realpath(ROOT):
+        shutil.copy(os.path.join(ROOT, "bench", "empty_app.py"), os.path.join(checkout, "bench", "empty_app.py"))
     env = {**os.environ, "PYTHONPATH": checkout, "IMI_SQLALCHEMY_DATABASE_URI": url, "IMI_SECRET_KEY": "bench",
            "IMI_SESSION_COOKIE_SECURE": "false", "IMI_MAIL_DELIVERY_THREAD": "false"}
     proc = subprocess.Popen(
@@ -49,6 +52,8 @@ def main(argv=None):
     parser.add_argument("--checkout-url", help="its database")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--path", action="append", help="paths to measure (default /bench/empty)")
+    parser.add_argument("--htmx", action="store_true", help="send HX-Request: true (fragments)")
     args = parser.parse_args(argv)
 
     targets = [("this checkout", ROOT, args.url)]
@@ -60,15 +65,17 @@ def main(argv=None):
             port = free_port()
             served.append((name, serve_checkout(checkout, url, port), f"http://127.0.0.1:{port}"))
         plans = []
-        for name, _proc, base in served:
-            cookie = login(base)
-            headers = {"Cookie": f"imi_session={cookie}", "User-Agent": USER_AGENT}
-            status, body = check(base + "/bench/empty", headers)
-            if status != 200 or body != "ok":
-                raise SystemExit(f"{name}: /bench/empty answered {status}")
-            plans.append((name, base + "/bench/empty", headers, []))
+        for path in args.path or ["/bench/empty"]:
+            for name, _proc, base in served:
+                headers = {"Cookie": f"imi_session={login(base)}", "User-Agent": USER_AGENT}
+                if args.htmx:
+                    headers["HX-Request"] = "true"
+                status, _body = check(base + path, headers)
+                if status != 200:
+                    raise SystemExit(f"{name}: {path} answered {status}")
+                plans.append((name, path, base + path, headers, []))
         for _round in range(args.rounds):
-            for _name, url, headers, runs in plans:
+            for _name, _path, url, headers, runs in plans:
                 result = wrk(url, headers, args.duration)
                 if result["non2xx"]:
                     raise SystemExit(f"{url}: {result['non2xx']} non-2xx responses")
@@ -76,12 +83,13 @@ def main(argv=None):
     finally:
         for _name, proc, _base in served:
             stop(proc)
-    print(f"wrk -t2 -c8 -d{args.duration}s on /bench/empty, {args.rounds} rounds interleaved, medians; gunicorn -w 2 -k sync")
-    print("| checkout | p50 ms | p95 ms | p99 ms | req/s |")
-    print("|---|---|---|---|---|")
-    for name, _url, _headers, runs in plans:
+    print(f"wrk -t2 -c8 -d{args.duration}s, {args.rounds} rounds interleaved, medians; gunicorn -w 2 -k sync"
+          + ("; htmx fragments" if args.htmx else ""))
+    print("| path | checkout | p50 ms | p95 ms | p99 ms | req/s |")
+    print("|---|---|---|---|---|---|")
+    for name, path, _url, _headers, runs in plans:
         m = median_of(runs)
-        print(f"| {name} | {m['p50']:.2f} | {m['p95']:.2f} | {m['p99']:.2f} | {m['rps']:.0f} |")
+        print(f"| `{path}` | {name} | {m['p50']:.2f} | {m['p95']:.2f} | {m['p99']:.2f} | {m['rps']:.0f} |")
 
 
 if __name__ == "__main__":
