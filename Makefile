@@ -47,10 +47,13 @@ endif
 # (production keeps the default, Secure). No MAIL_SERVER: mail is printed below.
 run: export IMI_SESSION_COOKIE_SECURE = false
 run: export FLASK_DEBUG = 0
+# Links in mails point at this server; "localhost" (not 127.0.0.1) so that passkeys work too
+# (WebAuthn needs a domain name). Give IMI_BASE_URL yourself to override it.
+run: export IMI_BASE_URL ?= http://localhost:$(PORT)
 run: venv translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi imi demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/login  (Ctrl+C stops; mail is printed here)"
+	@echo "Serving on $$IMI_BASE_URL/login  (Ctrl+C stops; mail is printed here)"
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 # --- make test -----------------------------------------------------------------

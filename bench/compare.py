@@ -17,32 +17,15 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import GUNICORN, ROOT, USER_AGENT, check, free_port, login, median_of, stop, wrk  # noqa: E402
+from run import ROOT, USER_AGENT, check, free_port, login, median_of, serve, stop, wrk  # noqa: E402
 
 
 def serve_checkout(checkout: str, url: str, port: int):
-    import socket
-    import subprocess
-    import time
-
     if os.path.realpath(checkout) != os.path.realpath(ROOT):
         shutil.copy(os.path.join(ROOT, "bench", "empty_app.py"), os.path.join(checkout, "bench", "empty_app.py"))
-    env = {**os.environ, "PYTHONPATH": checkout, "IMI_SQLALCHEMY_DATABASE_URI": url, "IMI_SECRET_KEY": "bench",
+    env = {"PYTHONPATH": checkout, "IMI_SQLALCHEMY_DATABASE_URI": url, "IMI_SECRET_KEY": "bench",
            "IMI_SESSION_COOKIE_SECURE": "false", "IMI_MAIL_DELIVERY_THREAD": "false"}
-    proc = subprocess.Popen(
-        [GUNICORN, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.empty_app:app"],
-        cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{checkout}: gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{checkout}: gunicorn did not start")
+    return serve("bench.empty_app:app", port, env, cwd=checkout)
 
 
 def main(argv=None):

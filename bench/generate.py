@@ -291,20 +291,20 @@ def main(argv=None):
                     uid += 1
                     username = ADMIN if ci == 0 else f"{ADMIN}.{COUNTRIES[ci][0].lower()}"
                     yield (uid, nimic, "Bench", "Admin", f"{username}@bench.example", "", "lv", username,
-                           fold("Admin Bench"), True, password_hash, False, now, 0, now)
+                           fold("Admin Bench"), True, password_hash, False, now, 0, False, now)
                 for _ in range(uid, max(args.users, uid)):
                     uid += 1
                     first, surname = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
                     yield (uid, rng.randrange(1, n + 1), first, surname, f"{fold(first)}.{fold(surname)}{uid}@example.lv",
                            "", "lv" if rng.random() < 0.8 else "en", f"user{uid}", fold(f"{surname} {first}"),
                            rng.random() < 0.1, password_hash, rng.random() < 0.2, now - timedelta(days=rng.randrange(0, 150)),
-                           0, now)
+                           0, False, now)
 
             count = load.insert(
                 "user_account",
                 ["id", "authority_id", "first_name", "surname", "email", "phone", "language", "username", "search_name",
                  "is_admin", "password_hash", "password_is_temporary", "password_set_at", "failed_login_count",
-                 "created_at"],
+                 "has_second_factor", "created_at"],
                 users(),
             )
             step(f"user_account ({count})", t0)

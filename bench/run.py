@@ -34,10 +34,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(target: str, port: int, env: dict) -> subprocess.Popen:
+def serve(target: str, port: int, env: dict, cwd: str = ROOT) -> subprocess.Popen:
     proc = subprocess.Popen(
         [GUNICORN, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.time() + 30
     while time.time() < deadline:

@@ -42,6 +42,7 @@ def create_app(config=None):
         mailing,
         main,
         menu,
+        second_factor,
         security,
         security_events,
         security_log,
@@ -66,6 +67,7 @@ def create_app(config=None):
     app.register_blueprint(directory.bp)
     app.register_blueprint(mailing.bp)
     app.register_blueprint(security_log.bp)
+    app.register_blueprint(second_factor.bp)
 
     from .cli import imi_cli
 

@@ -84,6 +84,17 @@ class Defaults:
     LOGIN_LIMIT_PER_USERNAME = "10 per 15 minutes; 30 per day"
     REGISTRATION_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
 
+    # Who must sign in with a second factor (authenticator app or passkey): "none",
+    # "administrators" (of an access-manager authority) or "all". Production: at least
+    # "administrators" (see Deploying).
+    SECOND_FACTOR_REQUIRED = "none"
+    # The name authenticator apps and passkey dialogs show for this installation.
+    SECOND_FACTOR_ISSUER = "IMI"
+    # The sign-in after a correct password waits this long for the second factor.
+    SECOND_FACTOR_WAIT_MINUTES = 5
+    SECOND_FACTOR_LIMIT = "10 per 15 minutes"
+    RECOVERY_CODES = 10
+
     # Security events (logins, logouts, timeouts, refusals) are kept this many days.
     SECURITY_EVENT_DAYS = 365
     # Deactivated authorities: deleted this many calendar months after deactivation

@@ -110,6 +110,11 @@ ACTION_LABELS = {
     "authority.validated": _l("Authority validated"),
     "authority.rejected": _l("Registration rejected"),
     "user.updated": _l("User data changed"),
+    "user.second_factor_added": _l("Second factor added"),
+    "user.second_factor_removed": _l("Second factor removed"),
+    "user.second_factor_reset": _l("Second factor reset"),
+    "user.recovery_code_used": _l("Recovery code used"),
+    "user.recovery_codes_renewed": _l("New recovery codes"),
 }
 
 FIELD_LABELS = {
@@ -152,6 +157,9 @@ FIELD_LABELS = {
     "authority": _l("Authority"),
     "rejection_reason": _l("Reason for the rejection"),
     "temporary_password_sent_to": _l("Temporary password sent to"),
+    "authenticator_app": _l("Authenticator app"),
+    "passkeys": _l("Passkeys and security keys"),
+    "recovery_codes": _l("Unused recovery codes"),
 }
 
 

@@ -4,7 +4,7 @@ Each function takes the acting user (and the objects concerned) and answers yes 
 views call ``require(...)`` which aborts with 403.
 """
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
 
 from .models import Authority, User
@@ -84,6 +84,18 @@ def may_view_security_events(user: User) -> bool:
     """Administration → Security events: administrators of the national IMI coordinator, for
     their own country."""
     return _active_admin(user) and user.authority.is_nimic
+
+
+def must_have_second_factor(user: User) -> bool:
+    """IMI_SECOND_FACTOR_REQUIRED: "all" users, "administrators" (of an access-manager
+    authority, who may register and manage other authorities) or "none"."""
+    required = current_app.config["SECOND_FACTOR_REQUIRED"]
+    return required == "all" or (required == "administrators" and may_administer(user))
+
+
+def may_reset_second_factor(user: User, subject: User) -> bool:
+    """Tab "Users": whoever may reset a user's password may also remove its second factors."""
+    return may_manage_users(user, subject.authority)
 
 
 def require(allowed: bool) -> None:

@@ -31,6 +31,12 @@ PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET = "password_reset"
 ACCESS_REFUSED = "access_refused"
 REQUEST_THROTTLED = "request_throttled"
+SECOND_FACTOR_ADDED = "second_factor_added"
+SECOND_FACTOR_REMOVED = "second_factor_removed"
+SECOND_FACTOR_RESET = "second_factor_reset"
+SECOND_FACTOR_FAILED = "second_factor_failed"
+RECOVERY_CODE_USED = "recovery_code_used"
+RECOVERY_CODES_RENEWED = "recovery_codes_renewed"
 
 # Reasons: why a login failed …
 UNKNOWN_USER = "unknown_user"
@@ -46,6 +52,11 @@ ENDED_BY_PASSWORD_RESET = "password_reset"
 ENDED_BY_PASSWORD_BLOCK = "password_blocked"
 ENDED_BY_USER_DELETION = "user_deleted"
 ENDED_BY_DEACTIVATION = "authority_deactivated"
+ENDED_BY_SECOND_FACTOR_RESET = "second_factor_reset"
+# … and which second factor was concerned.
+AUTHENTICATOR_APP = "authenticator_app"
+PASSKEY = "passkey"
+RECOVERY_CODE = "recovery_code"
 
 KIND_LABELS = {
     LOGIN_SUCCEEDED: _l("Login succeeded"),
@@ -58,6 +69,12 @@ KIND_LABELS = {
     PASSWORD_RESET: _l("Password reset"),
     ACCESS_REFUSED: _l("Access refused"),
     REQUEST_THROTTLED: _l("Too many requests"),
+    SECOND_FACTOR_ADDED: _l("Second factor added"),
+    SECOND_FACTOR_REMOVED: _l("Second factor removed"),
+    SECOND_FACTOR_RESET: _l("Second factor reset"),
+    SECOND_FACTOR_FAILED: _l("Wrong second factor"),
+    RECOVERY_CODE_USED: _l("Recovery code used"),
+    RECOVERY_CODES_RENEWED: _l("New recovery codes"),
 }
 
 REASON_LABELS = {
@@ -74,6 +91,10 @@ REASON_LABELS = {
     ENDED_BY_PASSWORD_BLOCK: _l("password blocked"),
     ENDED_BY_USER_DELETION: _l("user deleted"),
     ENDED_BY_DEACTIVATION: _l("authority deactivated"),
+    ENDED_BY_SECOND_FACTOR_RESET: _l("second factor reset by an administrator"),
+    AUTHENTICATOR_APP: _l("authenticator app"),
+    PASSKEY: _l("passkey or security key"),
+    RECOVERY_CODE: _l("recovery code"),
 }
 
 

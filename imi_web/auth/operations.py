@@ -48,10 +48,28 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return user
+
+
+def complete_login(user: User, second_factor: str = "") -> None:
+    """The sign-in has succeeded: after the password, or after the second factor for a user
+    who has one. Only now does the failure count start again (a right password alone does not
+    reset the count of wrong codes)."""
     user.failed_login_count = 0
     user.last_login_at = utcnow()
-    security_events.record(security_events.LOGIN_SUCCEEDED, user=user)
-    return user
+    security_events.record(security_events.LOGIN_SUCCEEDED, user=user, reason=second_factor)
+
+
+def second_factor_failed(user: User, method: str) -> bool:
+    """A wrong code or passkey at the second step: it counts towards the block after
+    PASSWORD_MAX_FAILED_ATTEMPTS failures, as a wrong password does (R-3.8). True if the
+    password is blocked now."""
+    security_events.record(security_events.SECOND_FACTOR_FAILED, user=user, reason=method)
+    if user.password_blocked_at is None:
+        user.failed_login_count += 1
+        if user.failed_login_count >= current_app.config["PASSWORD_MAX_FAILED_ATTEMPTS"]:
+            block_password(user)
+    return user.password_blocked_at is not None
 
 
 def block_password(user: User) -> None:

@@ -1,9 +1,11 @@
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+import json
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import force_locale, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import security_events, sessions
+from .. import policy, security_events, sessions
 from ..extensions import db, limiter, login_manager
 from ..htmx import redirect_to
 from ..i18n import browser_locale
@@ -11,14 +13,23 @@ from ..models import User, fold
 from ..passwords import MIN_LENGTH
 from ..security import safe_next
 from . import bp
-from .forms import ChangePasswordForm, LoginForm
-from .operations import authenticate, change_password, must_change_password
+from ..second_factor.operations import (
+    PASSKEY_CHALLENGE,
+    authentication_options,
+    authenticator_app,
+    check_code,
+    passkeys,
+    verify_passkey,
+)
+from .forms import ChangePasswordForm, LoginForm, SecondFactorForm
+from . import pending
+from .operations import authenticate, change_password, complete_login, must_change_password, second_factor_failed
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
 login_manager.session_protection = "basic"
 
-# Endpoints a user who must change the password may still reach.
+# Endpoints a user who must change the password (or set up a second factor) may still reach.
 OPEN_DURING_FORCED_CHANGE = {"auth.change_password", "auth.logout", "main.set_language", "static"}
 # Flask-Login's keys in the cookie: the session token, and its freshness and browser marks.
 FLASK_LOGIN_KEYS = ("_user_id", "_fresh", "_id")
@@ -61,17 +72,28 @@ def lifetime_hours() -> str:
 
 @login_manager.unauthorized_handler
 def unauthorized():
+    if pending.waiting():  # the password is given: the second factor is what is missing
+        return redirect_to(url_for("auth.second_factor"))
     return redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 @bp.before_app_request
-def force_password_change():
-    """A temporary or expired password leads every request to the change form (R-3.8)."""
+def force_password_change_and_second_factor():
+    """A temporary or expired password leads every request to the change form (R-3.8); then a
+    user who must have a second factor and has none, to setting one up (issue 16)."""
     if request.endpoint in OPEN_DURING_FORCED_CHANGE:
         return None
     user = current_user._get_current_object()  # one proxy lookup on every request, not several
-    if user.is_authenticated and must_change_password(user):
+    if not user.is_authenticated:
+        return None
+    if must_change_password(user):
         return redirect_to(url_for("auth.change_password"))
+    if (
+        not user.has_second_factor
+        and request.blueprint != "sign_in_security"
+        and policy.must_have_second_factor(user)
+    ):
+        return redirect_to(url_for("sign_in_security.index"))
     return None
 
 
@@ -88,6 +110,16 @@ def _start_session(user: User) -> None:
 
 def _failed_login(response) -> bool:
     return response.status_code == 422
+
+
+def _signed_in(user: User, second_factor: str, next_url: str):
+    """The sign-in is complete: a new sign-in session, then the forced password change if due."""
+    complete_login(user, second_factor)
+    _start_session(user)
+    db.session.commit()
+    if must_change_password(user):
+        return url_for("auth.change_password")
+    return safe_next(next_url)
 
 
 def _login_username() -> str:
@@ -109,13 +141,13 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
+        if user is not None and user.has_second_factor:
+            pending.start(user, form.next.data)
+            db.session.commit()
+            return redirect(url_for("auth.second_factor"), 303)
         if user is not None:
-            _start_session(user)
+            return redirect(_signed_in(user, "", form.next.data), 303)
         db.session.commit()  # failed attempts, blocking and the events count even when login fails
-        if user is not None:
-            if must_change_password(user):
-                return redirect(url_for("auth.change_password"), 303)
-            return redirect(safe_next(form.next.data), 303)
         failed = True
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, failed=failed), status
@@ -209,3 +241,88 @@ def end_one_session(session_id):
     db.session.commit()
     flash(_("The session has been logged out."), "success")
     return redirect(url_for("auth.sessions"), 303)
+
+
+# --- the second step of the sign-in (issue 16) ----------------------------------------------
+
+
+def _second_factor_failed(response) -> bool:
+    return response.status_code == 422
+
+
+second_factor_throttle = limiter.shared_limit(
+    lambda: current_app.config["SECOND_FACTOR_LIMIT"],
+    scope="second-factor",
+    key_func=pending.user_id,
+    methods=["POST"],
+    deduct_when=_second_factor_failed,
+)
+
+
+def _waiting_user():
+    waiting = pending.load()
+    if waiting is None:
+        flash(_("Please log in again."), "info")
+    return waiting
+
+
+def _blocked_response(is_json: bool):
+    """Too many wrong codes: the password is blocked (R-3.8); back to the login page."""
+    pending.clear()
+    db.session.commit()
+    flash(_("Login failed: the username or password is wrong, or the password is blocked."), "error")
+    if is_json:
+        return jsonify(redirect=url_for("auth.login")), 422
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@second_factor_throttle
+def second_factor():
+    """After a correct password: the code of the authenticator app, a recovery code or a passkey."""
+    waiting = _waiting_user()
+    if waiting is None:
+        return redirect(url_for("auth.login"), 303)
+    user, next_url = waiting
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        method = check_code(user, form.code.data)
+        if method is not None:
+            return redirect(_signed_in(user, method, next_url), 303)
+        if second_factor_failed(user, security_events.AUTHENTICATOR_APP):
+            return _blocked_response(is_json=False)
+        db.session.commit()
+        form.code.errors = [_("This code is not right. Enter the code your app shows now, or an unused recovery code.")]
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "auth/second_factor.html", form=form, has_app=authenticator_app(user) is not None, has_passkeys=bool(passkeys(user))
+    ), status
+
+
+@bp.post("/login/second-factor/passkey/options")
+@second_factor_throttle
+def second_factor_passkey_options():
+    waiting = pending.load()
+    if waiting is None:
+        return jsonify(redirect=url_for("auth.login")), 409
+    options, challenge = authentication_options(waiting[0])
+    session[PASSKEY_CHALLENGE] = {"purpose": "sign-in", "challenge": challenge}
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/login/second-factor/passkey")
+@second_factor_throttle
+def second_factor_passkey():
+    waiting = pending.load()
+    if waiting is None:
+        return jsonify(redirect=url_for("auth.login")), 409
+    user, next_url = waiting
+    remembered = session.pop(PASSKEY_CHALLENGE, None) or {}
+    credential = (request.get_json(silent=True) or {}).get("credential")
+    if remembered.get("purpose") == "sign-in" and isinstance(credential, dict):
+        if verify_passkey(user, json.dumps(credential), remembered["challenge"]) is not None:
+            return jsonify(redirect=_signed_in(user, security_events.PASSKEY, next_url))
+    if second_factor_failed(user, security_events.PASSKEY):
+        return _blocked_response(is_json=True)
+    db.session.commit()
+    return jsonify(error=_("The passkey could not be checked. Try again, or enter a code.")), 422

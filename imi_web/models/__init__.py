@@ -24,7 +24,7 @@ from .directory import (
     ModuleRight,
 )
 from .people import PasswordHistory, User
-from .security import SecurityEvent, UserSession
+from .security import AuthenticatorApp, Passkey, RecoveryCode, SecurityEvent, UserSession
 from . import search_index  # noqa: F401  (index DDL and events)
 from .workflow import HistoryEntry, Invitation, JobLock, OutboxMessage
 
@@ -32,6 +32,7 @@ __all__ = [
     "AccessManagerLink",
     "AccessStatus",
     "Authority",
+    "AuthenticatorApp",
     "AuthorityStatus",
     "ClassificationEntry",
     "ClassificationList",
@@ -48,8 +49,10 @@ __all__ = [
     "ModuleRole",
     "OutboxMessage",
     "OutboxStatus",
+    "Passkey",
     "PasswordHistory",
     "PasswordStatus",
+    "RecoveryCode",
     "SecurityEvent",
     "User",
     "UserSession",

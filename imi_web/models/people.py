@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     # The days-before-expiry threshold of the last reminder mailed for this password.
     password_reminder_days: Mapped[int | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether the user has a second factor (a confirmed authenticator app or a passkey): kept
+    # by imi_web.second_factor, so that the sign-in and the Users tab need no further query.
+    has_second_factor: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     authority: Mapped[Authority] = relationship(back_populates="users")

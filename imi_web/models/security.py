@@ -65,3 +65,48 @@ class SecurityEvent(db.Model):
     object: Mapped[str] = mapped_column(sa.String(200), default="")
     address: Mapped[str] = mapped_column(sa.String(45), default="")
     count: Mapped[int | None] = mapped_column()
+
+
+class AuthenticatorApp(db.Model):
+    """A user's authenticator app (TOTP, RFC 6238). The shared secret is kept encrypted with a
+    key derived from SECRET_KEY (``imi_web.second_factor.secrets``); ``last_used_step`` is the
+    time step of the last code accepted, so no code works twice."""
+
+    __tablename__ = "authenticator_app"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the user has confirmed the app with a first code; until then it is not a factor.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use recovery codes, stored as a SHA-256 hash (the codes are random)."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Passkey(db.Model):
+    """A passkey or security key (WebAuthn credential) of a user, named by the user."""
+
+    __tablename__ = "passkey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    credential_id: Mapped[str] = mapped_column(sa.String(700), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    transports: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

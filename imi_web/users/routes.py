@@ -15,6 +15,7 @@ from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRight,
 from ..refusals import Refused, apply_to_form
 from . import bp
 from .forms import RegisterUserForm, RightsForm, UsernameForm
+from ..second_factor.operations import reset_second_factor as reset_user_second_factor
 from .operations import change_username, delete_user, register_user, reset_password, set_rights
 
 
@@ -198,6 +199,20 @@ def reset(authority_id, user_id):
         "reset",
         reset_password,
         _("A new temporary password has been sent to %(name)s by e-mail.", name=user.full_name),
+    )
+
+
+@bp.route("/<int:user_id>/reset-second-factor", methods=["GET", "POST"])
+@login_required
+def reset_second_factor(authority_id, user_id):
+    authority, user = load_user(authority_id, user_id)
+    policy.require(policy.may_reset_second_factor(current_user, user))
+    return confirm_or_act(
+        authority,
+        user,
+        "second_factor",
+        reset_user_second_factor,
+        _("The second factor of %(name)s has been reset; they have been told by e-mail.", name=user.full_name),
     )
 
 

@@ -1,0 +1,163 @@
+"""Views of My account → Sign-in security: the user's own second factors. Each view acts on the
+logged-in user only; the operations record history and security events; one commit."""
+
+import json
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import policy
+from ..extensions import db
+from ..refusals import Refused, apply_to_form
+from . import bp
+from .forms import ConfirmAppForm, PasskeyForm
+from .operations import (
+    PASSKEY_CHALLENGE,
+    authenticator_app,
+    confirm_authenticator,
+    passkeys,
+    pending_secret,
+    provisioning,
+    register_passkey,
+    registration_options,
+    remove_authenticator,
+    remove_passkey,
+    renew_recovery_codes,
+    start_authenticator,
+    unused_recovery_codes,
+)
+
+
+def _page(status=200, **extra):
+    user = policy.acting_user()
+    app = authenticator_app(user)
+    context = {
+        "app": app if app is not None and app.confirmed_at is not None else None,
+        "passkeys": passkeys(user),
+        "recovery_codes_left": unused_recovery_codes(user),
+        "required": policy.must_have_second_factor(user),
+        "passkey_form": PasskeyForm(),
+        **extra,
+    }
+    return render_template("second_factor/index.html", **context), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _page()
+
+
+@bp.post("/authenticator/start")
+@login_required
+def start():
+    try:
+        start_authenticator(policy.acting_user())
+    except Refused as refused:
+        db.session.rollback()
+        flash(refused.message(), "error")
+        return redirect(url_for("sign_in_security.index"), 303)
+    db.session.commit()
+    return redirect(url_for("sign_in_security.authenticator"), 303)
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@login_required
+def authenticator():
+    """Scan the QR code (or type the key), then confirm with a first code."""
+    user = policy.acting_user()
+    secret = pending_secret(user)
+    if secret is None:
+        return redirect(url_for("sign_in_security.index"), 303)
+    form = ConfirmAppForm()
+    if form.validate_on_submit():
+        try:
+            codes = confirm_authenticator(user, form.code.data)
+        except Refused as refused:
+            db.session.rollback()
+            apply_to_form(form, refused, fallback="code")
+        else:
+            db.session.commit()
+            flash(_("Your authenticator app is set up. From now on you log in with your password and a code."), "success")
+            if codes:
+                return render_template("second_factor/recovery_codes.html", codes=codes)
+            return redirect(url_for("sign_in_security.index"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("second_factor/authenticator.html", form=form, **provisioning(user, secret)), status
+
+
+@bp.post("/authenticator/remove")
+@login_required
+def remove_app():
+    try:
+        remove_authenticator(policy.acting_user(), actor=policy.acting_user())
+    except Refused as refused:
+        db.session.rollback()
+        flash(refused.message(), "error")
+        return redirect(url_for("sign_in_security.index"), 303)
+    db.session.commit()
+    flash(_("The authenticator app has been removed."), "success")
+    return redirect(url_for("sign_in_security.index"), 303)
+
+
+@bp.post("/recovery-codes")
+@login_required
+def recovery_codes():
+    try:
+        codes = renew_recovery_codes(policy.acting_user())
+    except Refused as refused:
+        db.session.rollback()
+        flash(refused.message(), "error")
+        return redirect(url_for("sign_in_security.index"), 303)
+    db.session.commit()
+    return render_template("second_factor/recovery_codes.html", codes=codes)
+
+
+@bp.post("/passkeys/options")
+@login_required
+def passkey_options():
+    options, challenge = registration_options(policy.acting_user())
+    session[PASSKEY_CHALLENGE] = {"purpose": "registration", "challenge": challenge}
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/passkeys")
+@login_required
+def add_passkey():
+    """The browser's new credential (JSON, from static/passkeys.js), with the name the user gave."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):  # a form sent without JavaScript
+        flash(_("Passkeys need JavaScript in the browser."), "error")
+        return redirect(url_for("sign_in_security.index"), 303)
+    remembered = session.pop(PASSKEY_CHALLENGE, None) or {}
+    form = PasskeyForm(data={"name": data.get("name")}, meta={"csrf": False})  # CSRF: the X-CSRFToken header
+    credential = data.get("credential")
+    if not form.validate() or remembered.get("purpose") != "registration" or not isinstance(credential, dict):
+        message = form.name.errors[0] if form.name.errors else _("The passkey could not be registered. Please try again.")
+        return jsonify(error=str(message)), 422
+    try:
+        register_passkey(policy.acting_user(), form.name.data, json.dumps(credential), remembered["challenge"])
+    except Refused as refused:
+        db.session.rollback()
+        return jsonify(error=refused.message()), 422
+    db.session.commit()
+    flash(_("The passkey “%(name)s” has been added.", name=form.name.data.strip()), "success")
+    return jsonify(redirect=url_for("sign_in_security.index"))
+
+
+@bp.post("/passkeys/<int:passkey_id>/remove")
+@login_required
+def remove_one_passkey(passkey_id):
+    user = policy.acting_user()
+    try:
+        removed = remove_passkey(user, passkey_id, actor=user)
+    except Refused as refused:
+        db.session.rollback()
+        flash(refused.message(), "error")
+        return redirect(url_for("sign_in_security.index"), 303)
+    if not removed:  # not one of the user's own: as if it did not exist
+        abort(404)
+    db.session.commit()
+    flash(_("The passkey has been removed."), "success")
+    return redirect(url_for("sign_in_security.index"), 303)
