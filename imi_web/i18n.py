@@ -1,6 +1,10 @@
 """Language choice (R-6.3): explicit choice, then the user's language, then Accept-Language."""
 
+from datetime import datetime
+
 import flask_babel
+from babel import Locale
+from babel import dates as babel_dates
 from flask import current_app, has_request_context, request, session
 from flask_babel import _get_current_context as _babel_state
 from flask_login import current_user
@@ -102,3 +106,42 @@ def install_template_gettext(app) -> None:
     @app.context_processor
     def template_translations():
         return {TRANSLATIONS: translations()}
+
+
+# Dates and times in the reader's language and the installation's time zone (BABEL_DEFAULT_TIMEZONE).
+# English is written day-month-year, as in Britain and Ireland ("6 Dec 2026, 05:47"), not in
+# the US pattern of Babel's plain "en" (12/6/26, 5:47 AM).
+FORMATTING_LOCALES = {"en": "en_GB"}
+
+
+def _formatting_locale():
+    language = str(flask_babel.get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return Locale.parse(FORMATTING_LOCALES.get(language, language))
+
+
+def format_day(value, width: str = "medium") -> str:
+    """A date: "6 Dec 2026" / "2026. g. 6. dec." (medium), "6 December 2026" (long)."""
+    if value is None:
+        return ""
+    locale = _formatting_locale()
+    if isinstance(value, datetime):
+        value = value.astimezone(flask_babel.get_timezone()).date()
+    if width == "long":
+        return babel_dates.format_date(value, "long", locale=locale)
+    return babel_dates.format_skeleton("yMMMd", value, locale=locale)
+
+
+def format_moment(value, _width: str = "medium") -> str:
+    """A date and time to the minute: "6 Dec 2026, 05:47" / "2026. g. 6. dec. 05:47"."""
+    if value is None:
+        return ""
+    locale = _formatting_locale()
+    local = value.astimezone(flask_babel.get_timezone())
+    day = babel_dates.format_skeleton("yMMMd", local, locale=locale)
+    time = babel_dates.format_time(local, "short", locale=locale)
+    return locale.datetime_formats["medium"].format(time, day)
+
+
+def iso_moment(value) -> str:
+    """The machine-readable form for ``<time datetime>``: seconds, no microseconds."""
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value.isoformat()

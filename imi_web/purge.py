@@ -33,6 +33,7 @@ from flask_babel import force_locale, format_date
 from . import history
 from .authorities.retirement import days_left, deletion_due_at, deletion_months
 from .extensions import db
+from .i18n import format_day
 from .mail.outbox import queue_mail
 from .models import (
     AccessManagerLink,
@@ -135,7 +136,7 @@ def send_deletion_reminders(now: datetime | None = None) -> int:
         for user in reminder_recipients(row.id):
             language = user.language if user.language in current_app.config["LANGUAGES"] else "lv"
             with force_locale(language):
-                deletion_date = format_date(due_at, "long")
+                deletion_date = format_day(due_at, "long")
                 left = days_left(due_at, now)
             queue_mail(
                 user.email,

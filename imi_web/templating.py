@@ -1,9 +1,9 @@
 """Jinja helpers shared by every template."""
 
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 
 from .history import VALUE_LABELS
-from .i18n import gettext, translate
+from .i18n import format_day, format_moment, gettext, iso_moment, translate
 
 
 def field_attrs(field, hint=None) -> dict:
@@ -56,5 +56,5 @@ def init_app(app):
     app.jinja_env.filters.update(
         action_label=action_label, field_label=field_label, history_value=history_value, postal_address=postal_address
     )
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, number=format_decimal)
+    app.jinja_env.filters.update(date=format_day, datetime=format_moment, iso=iso_moment, number=format_decimal)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -386,7 +386,7 @@ def test_the_reminder_is_mailed_once_through_smtp(app, db, land, clock, smtp_ser
     assert lv["subject"] == "IMI: jūsu pārvaldītā iestāde drīz tiks dzēsta"
     assert "Jelgavas būvvalde" in lv["body"] and "2026. gada 30. septembris" in lv["body"] and "pēc 14 dienām" in lv["body"]
     assert en["subject"] == "IMI: an authority you manage will be deleted soon"
-    assert "Deletion date: September 30, 2026 (in 14 days)" in en["body"]
+    assert "Deletion date: 30 September 2026 (in 14 days)" in en["body"]
     assert f"https://imi.example.test/authorities/{land['doomed_id']}/authority" in en["body"]
     for mail in mails:
         raw = mail["message"].as_string()

@@ -8,7 +8,6 @@ so they end with a redirect (``HX-Redirect`` for htmx).
 """
 
 from flask import flash, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import policy
 from ..extensions import db
+from ..i18n import format_day
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Authority, AuthorityStatus
 from ..refusals import Refused
@@ -119,7 +119,7 @@ def deactivate(authority_id):
     message = _(
         "The authority has been deactivated and its users have been logged out. "
         "Unless it is reactivated, it will be deleted on %(date)s.",
-        date=format_date(done["due_at"], "long"),
+        date=format_day(done["due_at"], "long"),
     )
     if done["invitations"]:
         message += " " + ngettext(

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date, to_user_timezone
 
 from ..extensions import db
+from ..i18n import format_day
 from ..mail.outbox import queue_mail
 from ..models import Authority, AuthorityStatus, User, utcnow
 
@@ -98,7 +99,7 @@ def _queue_reminder(row, expires_at: datetime, now: datetime) -> None:
     with force_locale(language):
         # Whole days between the local calendar dates, matching the date the mail shows.
         days_left = (to_user_timezone(expires_at).date() - to_user_timezone(now).date()).days
-        expires_on = format_date(expires_at, "long")
+        expires_on = format_day(expires_at, "long")
     queue_mail(
         row.email,
         "password_expiry",

@@ -208,9 +208,9 @@ def test_the_tab_shows_the_deletion_date_and_the_days_left(world, retiring, logi
         client = login("nimic.admin")
         body = client.get(f"/authorities/{plain.id}/authority").get_data(as_text=True)
         assert 'datetime="2026-09-30T09:00:00+00:00"' in body
-        assert "September 30, 2026" in body
+        assert "30 September 2026" in body
         assert "(10 days left)" in body
-        assert "Deactivated on March 31, 2026." in body
+        assert "Deactivated on 31 March 2026." in body
         world.nimic_admin.language = "lv"
         db.session.commit()
         lv = client.get(f"/authorities/{plain.id}/authority").get_data(as_text=True)

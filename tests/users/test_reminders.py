@@ -170,7 +170,7 @@ def test_reminders_start_again_after_a_password_change(app, db, factory, clock):
     [
         ("lv", "IMI: jūsu paroles derīguma termiņš drīz beigsies", "beigsies pēc 13 dienām",
          "Parole derīga līdz: 2025. gada 11. jūlijs"),
-        ("en", "IMI: your password expires soon", "expires in 13 days", "Valid until: July 11, 2025"),
+        ("en", "IMI: your password expires soon", "expires in 13 days", "Valid until: 11 July 2025"),
     ],
 )
 def test_mail_reaches_smtp_in_the_users_language(
