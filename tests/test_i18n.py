@@ -238,6 +238,23 @@ def test_language_switch_does_not_redirect_off_site(client):
     assert "evil.example" not in response.headers["Location"]
 
 
+def test_the_header_buttons_change_the_interface_only(client, db, factory):
+    """Issue 18: the header's buttons switch this browser's interface; the language of the
+    user's mails stays what My profile says."""
+    user = factory.user(language="lv")
+    factory.commit()
+    client.login(user.username, Factory.PASSWORD)
+    assert_latvian(client.get("/"))
+    assert client.post("/language", {"language": "en", "next": "/"}).headers["Location"] == "/"
+    assert_english(client.get("/"))
+    db.session.refresh(user)
+    assert user.language == "lv"
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(HistoryEntry).where(HistoryEntry.action == "user.language_changed")
+    )
+    assert count == 0
+
+
 def test_logged_in_users_choice_is_remembered_and_recorded(app, client, db, factory):
     user = factory.user(language="lv")
     factory.commit()
@@ -249,7 +266,7 @@ def test_logged_in_users_choice_is_remembered_and_recorded(app, client, db, fact
     assert home.status_code == 200
     assert_latvian(home)
 
-    response = client.post("/language", {"language": "en", "next": "/"})
+    response = client.post("/account/language", {"language": "en"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/")
     home = client.get("/")
@@ -276,7 +293,7 @@ def test_logged_in_users_choice_is_remembered_and_recorded(app, client, db, fact
     assert "My profile" in page(home)
 
     # And back to Latvian.
-    assert other.post("/language", {"language": "lv", "next": "/"}).status_code == 303
+    assert other.post("/account/language", {"language": "lv"}).status_code == 303
     assert_latvian(other.get("/"))
     db.session.expire_all()
     assert db.session.get(User, user_id).language == "lv"
@@ -286,7 +303,7 @@ def test_choosing_the_current_language_records_nothing(client, db, factory):
     user = factory.user(language="lv")
     factory.commit()
     client.login(user.username, Factory.PASSWORD)
-    assert client.post("/language", {"language": "lv", "next": "/"}).status_code == 303
+    assert client.post("/account/language", {"language": "lv"}).status_code == 303
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(HistoryEntry).where(HistoryEntry.action == "user.language_changed")
     )
@@ -332,7 +349,7 @@ def test_own_profile_changes_the_language(client, db, factory):
     client.login("profile.user", Factory.PASSWORD)
     page = client.get("/").get_data(as_text=True)
     assert 'id="profile-language"' in page
-    assert client.post("/language", {"language": "lv", "next": "/"}).headers["Location"] == "/"
+    assert client.post("/account/language", {"language": "lv"}).headers["Location"] == "/"
     db.session.refresh(user)
     assert user.language == "lv"
 

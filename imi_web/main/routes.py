@@ -1,4 +1,5 @@
-from flask import abort, current_app, redirect, render_template, request, session
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import history
@@ -25,19 +26,30 @@ def index():
 
 @bp.route("/language", methods=["POST"])
 def set_language():
-    """Switch the interface language; remembered in the session and on the user's account."""
+    """The header's language buttons: the language of the interface in this browser only (the
+    language of the user's mails is chosen on My profile)."""
     language = request.form.get("language", "")
     if language not in current_app.config["LANGUAGES"]:
         abort(400)
     session["language"] = language
     session.permanent = True
-    if current_user.is_authenticated and current_user.language != language:
-        history.record_user_change(
-            "user.language_changed",
-            actor=current_user,
-            user=current_user,
-            changes={"language": [current_user.language, language]},
-        )
-        current_user.language = language
-        db.session.commit()
     return redirect(safe_next(request.form.get("next")), 303)
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def set_account_language():
+    """My profile: the user's language, of the interface (in every browser) and of mails (R-6.3)."""
+    language = request.form.get("language", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    user = current_user._get_current_object()
+    session["language"] = language
+    if user.language != language:
+        history.record_user_change(
+            "user.language_changed", actor=user, user=user, changes={"language": [user.language, language]}
+        )
+        user.language = language
+        db.session.commit()
+    flash(gettext("The language of the interface and of your e-mails has been saved."), "success")
+    return redirect(url_for("main.index"), 303)
