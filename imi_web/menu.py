@@ -89,7 +89,21 @@ def visible_menu():
     return sections
 
 
+def own_authority_link() -> Link | None:
+    """"My authority": the tabs of the user's own authority, for its administrators (R-3.10)."""
+    user = policy.acting_user()
+    if not (user.is_authenticated and policy.may_administer_own(user, user.authority)):
+        return None
+    current = request.blueprint == "authorities" and (request.view_args or {}).get("authority_id") == user.authority_id
+    href = url_for("authorities.show", authority_id=user.authority_id, tab="authority")
+    return Link(translations().ugettext(_l("My authority")), href, current)
+
+
 def init_app(app):
     @app.context_processor
     def _menu():
-        return {"menu_sections": visible_menu, "current_endpoint": lambda: request.endpoint}
+        return {
+            "menu_sections": visible_menu,
+            "own_authority_link": own_authority_link,
+            "current_endpoint": lambda: request.endpoint,
+        }

@@ -140,3 +140,20 @@ def test_menu_shows_only_existing_usable_entries(client, factory, path):
     # No entry leads to a page that does not exist in this installation.
     for href in re.findall(r'<nav class="main-menu".*?</nav>', html, re.S)[0].split('href="')[1:]:
         assert client.get(href.split('"')[0]).status_code == 200
+
+
+def test_an_authority_administrator_reaches_their_authority_from_the_menu_and_home(client, factory):
+    """Issue 18 (R-3.10): "My authority" in the menu and on the home page, for its administrators."""
+    authority = factory.authority(name="Jūrmalas dome")
+    factory.user(authority=authority, username="own.admin", is_admin=True)
+    factory.user(authority=authority, username="own.user", is_admin=False)
+    factory.commit()
+    client.login("own.admin", Factory.PASSWORD)
+    home = client.get("/").get_data(as_text=True)
+    link = f'href="/authorities/{authority.id}/authority"'
+    assert home.count(link) == 2  # the menu and the "My authority" box
+    tab = client.get(f"/authorities/{authority.id}/users").get_data(as_text=True)
+    assert f'<a {link} aria-current="page">My authority</a>' in tab
+    client.logout()
+    client.login("own.user", Factory.PASSWORD)
+    assert link not in client.get("/").get_data(as_text=True)

@@ -3,6 +3,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import history
+from ..menu import own_authority_link
 from ..extensions import db
 from ..security import safe_next
 from . import bp
@@ -21,6 +22,7 @@ def index():
         authority=user.authority,
         rights_by_module=rights_by_module,
         password_expires_at=user.password_expires_at(),
+        own_authority=own_authority_link(),
     )
 
 
