@@ -102,6 +102,8 @@ class Defaults:
     # managers are reminded this many days before.
     AUTHORITY_DELETION_MONTHS = 6
     AUTHORITY_DELETION_REMINDER_DAYS = 14
+    # A rejected registration is deleted with its first user this many days later.
+    REJECTED_REGISTRATION_DAYS = 30
     # Argon2id cost; "RFC_9106_LOW_MEMORY" is argon2-cffi's default profile.
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
 

@@ -151,6 +151,7 @@ FIELD_LABELS = {
     "authorities": _l("Number of authorities"),
     "recipients": _l("Number of recipients"),
     "deactivated_at": _l("Deactivated on"),
+    "rejected_at": _l("Rejected on"),
     "users": _l("Users"),
     "suggested_name": _l("Suggested authority name"),
     "expires_at": _l("Valid until"),

@@ -15,7 +15,7 @@ from . import security_events, sessions
 from .extensions import db
 from .mail.outbox import deliver_pending
 from .models import JobLock, utcnow
-from .purge import deletion_reminders_job, purge_deactivated_job
+from .purge import deletion_reminders_job, purge_deactivated_job, purge_rejected_job
 from .users.reminders import password_reminders_job
 
 
@@ -74,6 +74,7 @@ JOBS = [
     ("password-reminders", password_reminders_job),
     ("authority-deletion-reminders", deletion_reminders_job),
     ("purge-deactivated", purge_deactivated_job),
+    ("purge-rejected", purge_rejected_job),
     ("ended-sessions", ended_sessions_job),
     ("old-security-events", old_security_events_job),
     ("deliver-mail", deliver_mail_job),

@@ -75,11 +75,16 @@ def _deactivated(before: datetime, *conditions):
 
 
 def _still_deactivated_at(authority_id: int, deactivated_at: datetime):
-    return sa.and_(
-        Authority.id == authority_id,
-        Authority.status == AuthorityStatus.DEACTIVATED,
-        Authority.deactivated_at == deactivated_at,
-    )
+    return _still(authority_id, AuthorityStatus.DEACTIVATED, deactivated_at)
+
+
+# The moment an authority left service, by the status it left in: the deletion waits from there.
+LEFT_AT = {AuthorityStatus.DEACTIVATED: Authority.deactivated_at, AuthorityStatus.REJECTED: Authority.rejected_at}
+
+
+def _still(authority_id: int, status: AuthorityStatus, since: datetime):
+    """The authority is still in ``status`` since the same moment (no reactivation meanwhile)."""
+    return sa.and_(Authority.id == authority_id, Authority.status == status, LEFT_AT[status] == since)
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -169,10 +174,11 @@ class Deleted:
     country: str
     deactivated_at: datetime
     users: int
+    status: AuthorityStatus = AuthorityStatus.DEACTIVATED
 
     def __str__(self):
         return (
-            f"deleted authority {self.id} {self.official_name!r} ({self.country}), deactivated "
+            f"deleted authority {self.id} {self.official_name!r} ({self.country}), {self.status.value} "
             f"{self.deactivated_at:%Y-%m-%d}, with {self.users} user{'' if self.users == 1 else 's'}"
         )
 
@@ -240,15 +246,18 @@ def _forget(authority_id: int, user_ids: list[int]) -> None:
             db.session.expunge(obj)
 
 
-def purge_authority(authority_id: int, deactivated_at: datetime) -> Deleted | None:
-    """Delete one authority deactivated at ``deactivated_at``, in one transaction.
+def purge_authority(
+    authority_id: int, deactivated_at: datetime, status: AuthorityStatus = AuthorityStatus.DEACTIVATED
+) -> Deleted | None:
+    """Delete one authority deactivated (or rejected, by ``status``) at ``deactivated_at``, in
+    one transaction.
 
     Returns None (and changes nothing) if it was deleted or reactivated meanwhile.
     """
     db.session.rollback()  # start a fresh transaction: the claim below is its first statement
     claimed = db.session.execute(
         sa.update(Authority)
-        .where(_still_deactivated_at(authority_id, deactivated_at))
+        .where(_still(authority_id, status, deactivated_at))
         .values(version=Authority.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -302,7 +311,7 @@ def purge_authority(authority_id: int, deactivated_at: datetime) -> Deleted | No
             sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(emails)).execution_options(synchronize_session=False)
         )
     deleted = db.session.execute(
-        sa.delete(Authority).where(_still_deactivated_at(authority_id, deactivated_at)).execution_options(
+        sa.delete(Authority).where(_still(authority_id, status, deactivated_at)).execution_options(
             synchronize_session=False
         )
     ).rowcount
@@ -321,15 +330,15 @@ def purge_authority(authority_id: int, deactivated_at: datetime) -> Deleted | No
             subject_id=authority_id,
             subject_label=name,
             changes={
-                "status": [AuthorityStatus.DEACTIVATED.value, "deleted"],
-                "deactivated_at": [deactivated_at.isoformat(), None],
+                "status": [status.value, "deleted"],
+                ("deactivated_at" if status == AuthorityStatus.DEACTIVATED else "rejected_at"): [deactivated_at.isoformat(), None],
                 "users": [len(user_ids), 0],
             },
         )
     )
     _forget(authority_id, user_ids)
     db.session.commit()
-    return Deleted(authority_id, name, country, deactivated_at, len(user_ids))
+    return Deleted(authority_id, name, country, deactivated_at, len(user_ids), status)
 
 
 def purge_deactivated(now: datetime | None = None) -> list[Deleted]:
@@ -350,3 +359,27 @@ def purge_deactivated_job() -> str:
     if not deleted:
         return "0 authorities deleted"
     return f"{len(deleted)} deleted: " + "; ".join(str(d) for d in deleted)
+
+
+def purge_rejected(now: datetime | None = None) -> list[Deleted]:
+    """Delete the registrations rejected more than REJECTED_REGISTRATION_DAYS ago, with their
+    first user (issue 18); each leaves one record in the history, as a purged authority does."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["REJECTED_REGISTRATION_DAYS"])
+    due = db.session.execute(
+        sa.select(Authority.id, Authority.rejected_at)
+        .where(Authority.status == AuthorityStatus.REJECTED, Authority.rejected_at <= cutoff)
+        .order_by(Authority.rejected_at, Authority.id)
+    ).all()
+    db.session.rollback()
+    deleted = []
+    for row in due:
+        result = purge_authority(row.id, row.rejected_at, AuthorityStatus.REJECTED)
+        if result is not None:
+            deleted.append(result)
+    return deleted
+
+
+def purge_rejected_job() -> str:
+    deleted = purge_rejected()
+    return f"{len(deleted)} rejected registrations deleted" + "".join(f"; {d}" for d in deleted)

@@ -30,6 +30,7 @@ from imi_web.models import (
     OutboxMessage,
     PasswordHistory,
     User,
+    utcnow,
 )
 from imi_web.models.directory import authority_classification, module_access_classification
 from imi_web.models.people import user_module_right
@@ -444,3 +445,25 @@ def test_two_servers_remind_once(app, db, land, clock, backend):
     results, errors = on_two_servers(app, send_deletion_reminders)
     assert errors == [] and sorted(results) == [0, 1]
     assert count(db, OutboxMessage, OutboxMessage.template == "authority_deletion_reminder") == 2
+
+
+def test_rejected_registrations_are_deleted_after_thirty_days(app, factory, db):
+    """Issue 18: a rejected registration and its first user are deleted by run-jobs
+    IMI_REJECTED_REGISTRATION_DAYS (30) after the rejection; one record of it stays."""
+    from imi_web.jobs import run_jobs
+
+    now = utcnow()
+    old = factory.authority(name="Noraidītā iestāde", status=AuthorityStatus.REJECTED, rejected_at=now - timedelta(days=31))
+    recent = factory.authority(name="Nesen noraidītā", status=AuthorityStatus.REJECTED, rejected_at=now - timedelta(days=29))
+    factory.user(authority=old, username="rejected.first")
+    factory.user(authority=recent, username="recent.first")
+    factory.commit()
+    old_id = old.id
+    reports = dict(run_jobs())
+    assert reports["purge-rejected"].startswith("1 rejected registrations deleted; deleted authority")
+    db.session.expire_all()
+    assert db.session.get(Authority, old_id) is None and db.session.get(Authority, recent.id) is not None
+    assert db.session.scalar(sa.select(User).where(User.username == "rejected.first")) is None
+    record = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "authority.deleted"))
+    assert record.subject_id == old_id and record.changes["status"] == ["rejected", "deleted"]
+    assert record.authority_name == "Noraidītā iestāde"

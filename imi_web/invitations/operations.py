@@ -397,7 +397,7 @@ def reject_registration(actor: User, invitation: Invitation, reason: str) -> Aut
         raise Refused({"invitation": [NOT_AWAITING]})
     authority = invitation.authority
     authority.status = AuthorityStatus.REJECTED
-    authority.updated_at = utcnow()
+    authority.updated_at = authority.rejected_at = utcnow()
     history.record_authority_change(
         "authority.rejected",
         actor=actor,

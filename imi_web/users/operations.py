@@ -186,7 +186,10 @@ def set_rights(actor: User, user: User, *, is_admin: bool, rights: list[ModuleRi
 
 
 def reset_password(actor: User, user: User) -> None:
-    """A new temporary password by mail (R-3.7); unblocks, and ends the user's sessions."""
+    """A new temporary password by mail (R-3.7); unblocks, and ends the user's sessions. Not for
+    users who cannot log in: their authority awaits validation, was rejected or deactivated."""
+    if not user.authority.is_active:
+        raise Refused({"user": [_l("The users of an authority that is not active cannot log in: no password is sent.")]})
     old_status = user.password_status().value
     issue_temporary_password(user, actor=actor, reason="reset")
     history.record_user_change(

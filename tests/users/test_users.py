@@ -258,3 +258,20 @@ def test_outsiders_get_403_on_every_route(modules, login, db, who):
     db.session.expire_all()
     after = (db.session.scalar(sa.select(sa.func.count()).select_from(User)), db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEntry)))
     assert after == before
+
+
+def test_no_password_reset_for_users_who_cannot_log_in(modules, login, db, smtp_server):
+    """Issue 18: a temporary password for a user of an authority that is not active would be
+    mailed to someone who can never log in: not offered, and refused if asked for."""
+    from imi_web.models import Authority, AuthorityStatus
+
+    world = modules
+    db.session.get(Authority, world.plain.id).status = AuthorityStatus.REJECTED
+    db.session.commit()
+    client = login("nimic.admin")
+    tab = client.get(users_url(world)).get_data(as_text=True)
+    assert "reset-password" not in tab
+    refused = client.post(users_url(world, f"/{world.plain_admin.id}/reset-password"))
+    assert refused.status_code == 303
+    assert "cannot log in: no password is sent" in client.get(users_url(world)).get_data(as_text=True)
+    assert deliver_pending()["sent"] == 0
