@@ -7,8 +7,10 @@ from .i18n import mark as _l  # msgids translated when shown; named so that extr
 from .i18n import mark_in_context as pgettext
 from .i18n import translate
 
+import sqlalchemy as sa
+
 from .extensions import db
-from .models import Authority, HistoryEntry, User
+from .models import Authority, ClassificationEntry, HistoryEntry, Module, ModuleRight, User
 
 
 def _plain(value):
@@ -196,3 +198,48 @@ def action_label(action: str) -> str:
 
 def field_label(field: str) -> str:
     return translate(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+
+
+LANGUAGE_NAMES = {"lv": _l("Latvian"), "en": _l("English")}
+
+
+def code_labels(entries, language: str) -> dict:
+    """Names in the reader's language for the codes the entries store: classification entries
+    ("CONSTR"), user rights ("SVC:SEND"), languages ("en"), and the module a module access
+    entry is about (its label is the module's code). Keyed ``(field, code)``, and
+    ``("subject", entry id)`` for module accesses; at most three queries for a page."""
+    pick = (lambda row: row.name_lv) if language == "lv" else (lambda row: row.name_en)
+    found = {"classification": set(), "rights": set(), "module": set()}
+    for entry in entries:
+        for field, values in (entry.changes or {}).items():
+            if field in ("classification", "rights"):
+                for value in values:
+                    found[field].update(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+        if entry.subject_type == "module_access" and entry.subject_label:
+            found["module"].add(entry.subject_label)
+    found["module"].update(code.partition(":")[0] for code in found["rights"])
+    labels = {("language", code): translate(name) for code, name in LANGUAGE_NAMES.items()}
+    if found["classification"]:
+        rows = db.session.execute(
+            sa.select(ClassificationEntry.code, ClassificationEntry.name_lv, ClassificationEntry.name_en).where(
+                ClassificationEntry.code.in_(found["classification"])
+            )
+        )
+        labels.update({("classification", row.code): pick(row) for row in rows})
+    modules = {}
+    if found["module"]:
+        rows = db.session.execute(sa.select(Module.code, Module.name_lv, Module.name_en).where(Module.code.in_(found["module"])))
+        modules = {row.code: pick(row) for row in rows}
+        labels.update({("module", code): name for code, name in modules.items()})
+    if found["rights"]:
+        rows = db.session.execute(
+            sa.select(Module.code.label("module"), ModuleRight.code, ModuleRight.name_lv, ModuleRight.name_en)
+            .join(Module, Module.id == ModuleRight.module_id)
+            .where(Module.code.in_({code.partition(":")[0] for code in found["rights"]}))
+        )
+        for row in rows:
+            labels[("rights", f"{row.module}:{row.code}")] = f"{modules.get(row.module, row.module)}: {pick(row)}"
+    for entry in entries:
+        if entry.subject_type == "module_access" and ("module", entry.subject_label) in labels:
+            labels[("subject", entry.id)] = labels[("module", entry.subject_label)]
+    return labels

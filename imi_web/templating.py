@@ -27,8 +27,9 @@ def field_attrs(field, hint=None) -> dict:
     return attrs
 
 
-def history_value(value) -> str:
-    """An old or new value of the history, readable: yes/no, lists, and "—" for nothing."""
+def history_value(value, field: str | None = None, labels: dict | None = None) -> str:
+    """An old or new value of the history, readable: yes/no, lists, and "—" for nothing; the
+    codes of ``field`` named by ``labels`` (history.code_labels) in the reader's language."""
     if value is None or value == "" or value == []:
         return "—"
     if value is True:
@@ -36,8 +37,10 @@ def history_value(value) -> str:
     if value is False:
         return gettext("No")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(history_value(v, field, labels) for v in value)
     if isinstance(value, str):
+        if labels and (field, value) in labels:
+            return labels[(field, value)]
         return translate(VALUE_LABELS[value]) if value in VALUE_LABELS else value
     return str(value)
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from .. import history as history_module
 from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
@@ -276,7 +277,13 @@ def history_context(authority: Authority) -> dict:
         .limit(HISTORY_PER_PAGE + 1)
         .offset((page - 1) * HISTORY_PER_PAGE)
     ).all()
-    return {"history": entries[:HISTORY_PER_PAGE], "history_page": page, "history_older": len(entries) > HISTORY_PER_PAGE}
+    shown = entries[:HISTORY_PER_PAGE]
+    return {
+        "history": shown,
+        "history_labels": history_module.code_labels(shown, language()),
+        "history_page": page,
+        "history_older": len(entries) > HISTORY_PER_PAGE,
+    }
 
 
 @bp.get("/<int:authority_id>/management/history")

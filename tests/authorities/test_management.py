@@ -304,3 +304,27 @@ def test_history_partial_is_refused_to_outsiders(world, login, username):
     client = login(username)
     assert client.get(f"/authorities/{world.plain.id}/management/history", htmx=True).status_code == 403
     assert client.get(f"/authorities/{world.plain.id}/management/history").status_code == 403
+
+
+def test_the_history_names_codes_in_the_readers_language(world, login, db):
+    """Issue 18: classification entries, user rights, languages and modules by their names in
+    the reader's language, not the codes the history stores."""
+    from imi_web import history
+
+    history.record("module_access.granted", actor=world.nimic_admin, authority=world.plain, subject_label="PQ",
+                   changes={"classification": [None, ["DOC", "ARCH"]]})
+    history.record("user.rights_changed", actor=world.nimic_admin, authority=world.plain,
+                   changes={"rights": [[], ["SVC:SEND"]], "language": ["lv", "en"]})
+    entry = history.record("authority.updated", actor=world.nimic_admin, authority=world.plain,
+                           changes={"classification": [["HEALTH"], ["HEALTH", "BUILD"]]})
+    entry.subject_type = "module_access"
+    db.session.commit()
+    client = login("nimic.admin")
+    client.post("/language", {"language": "lv"})
+    html = client.get(f"/authorities/{world.plain.id}/management").get_data(as_text=True)
+    assert "Ārsti, Arhitekti" in html and "Tiesības SEND" in html and "Modulis SVC: Tiesības SEND" in html
+    assert "latviešu → angļu" in html and "Veselība → Veselība, Būvniecība" in html
+    assert "SVC:SEND" not in html and "DOC, ARCH" not in html
+    client.post("/language", {"language": "en"})
+    html = client.get(f"/authorities/{world.plain.id}/management").get_data(as_text=True)
+    assert "Doctors, Architects" in html and "Module SVC: Right SEND" in html and "Latvian → English" in html
