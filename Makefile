@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/*.po)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv translations test-system-packages
+.PHONY: help run test venv translations test-system-packages test-tools
 
 help:
 	@echo "make run    start the demo on http://127.0.0.1:$(PORT) (PORT=... to change)"
@@ -65,18 +65,30 @@ test-system-packages:
 	@if [ "$$(id -u)" -ne 0 ]; then \
 	  [ -x /usr/bin/chromium ] || echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install chromium)"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "note: PostgreSQL missing; PostgreSQL tests will be skipped (apt-get install postgresql)"; \
+	  command -v java >/dev/null || echo "note: Java missing; the HTML checks will be skipped (apt-get install default-jre-headless)"; \
 	  exit 0; \
 	fi; \
 	packages=""; \
 	[ -x /usr/bin/chromium ] || packages="$$packages chromium"; \
+	command -v java >/dev/null || packages="$$packages default-jre-headless"; \
+	command -v npm >/dev/null || packages="$$packages npm"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages="$$packages postgresql"; \
 	if [ -n "$$packages" ]; then \
 	  echo "installing:$$packages"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$packages; \
 	fi
 
+# axe-core and the W3C Nu HTML checker (vnu.jar), which the browser tests run on the pages.
+TOOLS := tests/tools/node_modules/.installed
+$(TOOLS): tests/tools/package.json tests/tools/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/tools --no-audit --no-fund && touch $@; \
+	else echo "note: npm missing; the accessibility and HTML checks will be skipped (apt-get install npm)"; fi
+
+test-tools: test-system-packages $(TOOLS)
+
 # pytest exits with 5 when it collected no tests: that fails too (as does any non-zero status).
-test: venv translations test-system-packages
+test: venv translations test-system-packages test-tools
 	@echo "$(BIN)/pytest $(PYTEST_ARGS)"
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
