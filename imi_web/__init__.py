@@ -22,6 +22,7 @@ def create_app(config=None):
 
     from .extensions import babel, csrf, db, login_manager, mail, migrate
     from .i18n import install_template_gettext, select_locale
+    from .mail import links as mail_links
     from .mail import outbox
 
     db.init_app(app)
@@ -32,6 +33,7 @@ def create_app(config=None):
     install_template_gettext(app)
     login_manager.init_app(app)
     outbox.init_app(app)
+    mail_links.init_app(app)
 
     from . import (
         auth,

@@ -4,8 +4,14 @@ from flask import make_response, redirect, render_template, request
 
 
 def is_htmx() -> bool:
-    """An htmx request that wants a fragment (a boosted request wants the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An htmx request that wants a fragment. A boosted request wants the whole page, and so
+    does htmx restoring a page of the browser's history (Back) that it has not kept."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render(page: str, partial: str, status: int = 200, **context):

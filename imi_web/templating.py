@@ -4,6 +4,7 @@ from flask_babel import format_decimal, get_locale
 
 from .history import VALUE_LABELS
 from .i18n import format_day, format_moment, gettext, iso_moment, translate
+from .htmx import is_htmx
 
 
 def field_attrs(field, hint=None) -> dict:
@@ -55,7 +56,9 @@ def init_app(app):
     from .history import action_label, field_label
     from .users.operations import registration_complete
 
-    app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale, registration_complete=registration_complete)
+    app.jinja_env.globals.update(
+        field_attrs=field_attrs, get_locale=get_locale, registration_complete=registration_complete, is_htmx=is_htmx
+    )
     app.jinja_env.filters.update(
         action_label=action_label, field_label=field_label, history_value=history_value, postal_address=postal_address
     )

@@ -18,12 +18,23 @@
       el.setAttribute("data-focus-seen", "");
     });
   }
+  // A form refused on a full page: its error summary takes focus (GOV.UK), so that the
+  // problems are read out first and each links to its field.
   document.addEventListener("DOMContentLoaded", function () {
     markSeen(document);
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.setAttribute("data-focus-seen", "");
+      summary.focus();
+    }
   });
   document.addEventListener("htmx:afterSettle", function () {
-    var target = document.querySelector("[data-focus]:not([data-focus-seen])");
+    var target = document.querySelector("[data-error-summary]:not([data-focus-seen])") ||
+      document.querySelector("[data-focus]:not([data-focus-seen])");
     markSeen(document);
+    document.querySelectorAll("[data-error-summary]").forEach(function (el) {
+      el.setAttribute("data-focus-seen", "");
+    });
     if (target) {
       if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
         target.setAttribute("tabindex", "-1");
@@ -69,10 +80,31 @@
     else if (event.key === "ArrowLeft") { next = tabs[(index - 1 + tabs.length) % tabs.length]; }
     else if (event.key === "Home") { next = tabs[0]; }
     else if (event.key === "End") { next = tabs[tabs.length - 1]; }
+    else if (event.key === " " || event.key === "Spacebar") {
+      // Space activates the focused tab, as Enter does for a link.
+      event.preventDefault();
+      tab.click();
+      return;
+    }
     if (next) {
       event.preventDefault();
       tabs.forEach(function (t) { t.setAttribute("tabindex", t === next ? "0" : "-1"); });
       next.focus();
+    }
+  });
+
+  // One status region stays in the page (base.html) and holds only the short message of the
+  // last swap — a search's count, "Saved" — so that screen readers announce it: a live region
+  // that is itself replaced is not announced reliably. Swapped content marks its message with
+  // [data-status]; an empty region first, then the text, makes a repeated message heard again.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = document.getElementById("live-status");
+    var root = event.detail.target && event.detail.target.isConnected ? event.detail.target : document;
+    var message = root.querySelector("[data-status]") || document.querySelector("[data-status]:not([data-status-seen])");
+    document.querySelectorAll("[data-status]").forEach(function (el) { el.setAttribute("data-status-seen", ""); });
+    if (region && message) {
+      region.textContent = "";
+      window.setTimeout(function () { region.textContent = message.textContent.replace(/\s+/g, " ").trim(); }, 50);
     }
   });
 

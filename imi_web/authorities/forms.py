@@ -6,6 +6,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import TOO_LONG
 from ..models import DelegationScope, ModuleRole
+from ..phone_numbers import phone_number
 
 
 # WTForms has no Latvian catalog: every choice field gets our own, translated message.
@@ -34,7 +35,7 @@ class AuthorityForm(FlaskForm):
         _l("Informal name"),
         description=_l("So that other authorities understand the field the authority works in."),
     )
-    phone = _text(_l("Phone"), max_length=40, render_kw={"autocomplete": "tel", "type": "tel"})
+    phone = _text(_l("Phone"), max_length=40, extra=[phone_number], render_kw={"type": "tel"})
     email = _text(
         _l("E-mail"),
         max_length=254,
@@ -69,7 +70,7 @@ class RegisterAuthorityForm(AuthorityForm):
         extra=[Email(message=_l("Enter a valid e-mail address."))],
         render_kw={"type": "email"},
     )
-    user_phone = _text(_l("Phone"), required=False, max_length=40, render_kw={"type": "tel"})
+    user_phone = _text(_l("Phone"), required=False, max_length=40, extra=[phone_number], render_kw={"type": "tel"})
     user_language = SelectField(
         _l("Language of e-mails"), choices=[SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")],
         default="lv",

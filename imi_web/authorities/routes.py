@@ -355,8 +355,14 @@ def edit(authority_id):
             db.session.rollback()
             form.version.errors = [str(CONFLICT)]
         else:
+            saved = _("The authority's details have been saved.")
             if is_htmx():
-                return render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, "authority"))
+                return render(
+                    "authorities/show.html",
+                    "authorities/_tabs.html",
+                    **tab_context(authority, "authority", confirmation=saved),
+                )
+            flash(saved, "success")
             return redirect(url_for("authorities.show", authority_id=authority.id, tab="authority"), 303)
         authority = db.session.get(Authority, authority_id)
     status = 422 if request.method == "POST" else 200
@@ -441,11 +447,20 @@ def grant_module(authority_id):
             apply_to_form(form, refused, fallback="role")
         else:
             db.session.commit()
+            granted = _("Access to module %(module)s has been granted.", module=module.code)
+            tab_url = url_for("authorities.show", authority_id=authority.id, tab="modules")
             if is_htmx():
-                response = render("authorities/show.html", "authorities/_tabs.html", **tab_context(authority, "modules"))
+                response = render(
+                    "authorities/show.html",
+                    "authorities/_tabs.html",
+                    **tab_context(authority, "modules", confirmation=granted),
+                )
                 response.headers["HX-Trigger"] = "moduleAccessChanged"
+                # The address is the tab's again, not the grant form's (a reload would refuse).
+                response.headers["HX-Replace-Url"] = tab_url
                 return response
-            return redirect(url_for("authorities.show", authority_id=authority.id, tab="modules"), 303)
+            flash(granted, "success")
+            return redirect(tab_url, 303)
     response = render(
         "authorities/show.html", "authorities/_grant_form.html", status=422, form=form, module=module, **context
     )
@@ -455,7 +470,7 @@ def grant_module(authority_id):
     return response
 
 
-def render_row(access: ModuleAccess, status=200, form=None, error=None):
+def render_row(access: ModuleAccess, status=200, form=None, error=None, notice=None, confirming=False):
     """The row (or its edit form) for htmx; the whole modules tab otherwise. The row is the
     tab's (``module_tab.AccessRow``); the edit form gets the access itself."""
     context = tab_context(access.authority, "modules", editing=access.id if form is not None else None)
@@ -466,7 +481,17 @@ def render_row(access: ModuleAccess, status=200, form=None, error=None):
             abort(404)
     else:
         partial = "authorities/_module_form.html"
-    return render("authorities/show.html", partial, status=status, access=access, form=form, row_error=error, **context)
+    return render(
+        "authorities/show.html",
+        partial,
+        status=status,
+        access=access,
+        form=form,
+        row_error=error,
+        row_notice=notice,
+        confirming_suspension=access.id if confirming else None,
+        **context,
+    )
 
 
 @bp.get("/<int:authority_id>/modules/<int:access_id>")
@@ -496,9 +521,11 @@ def edit_module(authority_id, access_id):
             apply_to_form(form, refused, fallback="role")
         else:
             db.session.commit()
+            saved = _("The changes to module %(module)s have been saved.", module=access.module.code)
             if not is_htmx():
+                flash(saved, "success")
                 return redirect(url_for("authorities.show", authority_id=authority_id, tab="modules"), 303)
-            response = render_row(access)
+            response = render_row(access, notice=saved)
             response.headers["HX-Trigger"] = "moduleAccessChanged"
             return response
         access = db.session.get(ModuleAccess, access_id)
@@ -520,7 +547,7 @@ def access_form_data(access: ModuleAccess):
     )
 
 
-def _change_status(authority_id, access_id, operation):
+def _change_status(authority_id, access_id, operation, done: str):
     access = load_access(authority_id, access_id)
     error = None
     try:
@@ -531,23 +558,31 @@ def _change_status(authority_id, access_id, operation):
         error = refused.message()
     else:
         db.session.commit()
+    notice = None if error else done % {"module": access.module.code}
     if not is_htmx():
-        if error:
-            flash(error, "error")
+        flash(error or notice, "error" if error else "success")
         return redirect(url_for("authorities.show", authority_id=authority_id, tab="modules"), 303)
-    response = render_row(access, status=422 if error else 200, error=error)
+    response = render_row(access, status=422 if error else 200, error=error, notice=notice)
     if not error:
         response.headers["HX-Trigger"] = "moduleAccessChanged"
     return response
 
 
-@bp.post("/<int:authority_id>/modules/<int:access_id>/suspend")
+@bp.route("/<int:authority_id>/modules/<int:access_id>/suspend", methods=["GET", "POST"])
 @login_required
 def suspend_module(authority_id, access_id):
-    return _change_status(authority_id, access_id, suspend_module_access)
+    """GET asks for confirmation in the row (or on the tab without JavaScript); POST suspends."""
+    if request.method == "GET":
+        access = load_access(authority_id, access_id)
+        return render_row(access, confirming=True)
+    return _change_status(
+        authority_id, access_id, suspend_module_access, _l("Access to module %(module)s has been suspended.")
+    )
 
 
 @bp.post("/<int:authority_id>/modules/<int:access_id>/restore")
 @login_required
 def restore_module(authority_id, access_id):
-    return _change_status(authority_id, access_id, restore_module_access)
+    return _change_status(
+        authority_id, access_id, restore_module_access, _l("Access to module %(module)s has been restored.")
+    )

@@ -39,8 +39,28 @@ class InvitationForm(FlaskForm):
 class SelfRegistrationForm(RegisterAuthorityForm):
     """The invited authority's own data and its first user (R-2.2.2): the fields of R-2.1.1.
 
-    There is no country field: the country is the invitation's.
+    There is no country field: the country is the invitation's. The fields describe the
+    person filling in the form and their own authority, so the browser may fill them in.
     """
+
+    AUTOCOMPLETE = {
+        "official_name": "organization",
+        "email": "work email",
+        "phone": "work tel",
+        "website": "url",
+        "street_address": "street-address",
+        "postal_code": "postal-code",
+        "city": "address-level2",
+        "first_name": "given-name",
+        "surname": "family-name",
+        "user_email": "email",
+        "user_phone": "tel",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, token in self.AUTOCOMPLETE.items():
+            self[name].render_kw = {**(self[name].render_kw or {}), "autocomplete": token}
 
 
 class CorrectRegistrationForm(RegisterAuthorityForm):

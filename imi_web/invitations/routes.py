@@ -109,7 +109,12 @@ def resend(invitation_id):
     return _change(invitation_id, resend_invitation, _("A new invitation has been sent to %(email)s; the old link no longer works."))
 
 
-@bp.post("/<int:invitation_id>/revoke")
+@bp.route("/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke(invitation_id):
+    """GET asks for confirmation (in the row for htmx, on a page of its own otherwise); POST revokes."""
+    if request.method == "GET":
+        invitation = load_invitation(invitation_id)
+        context = row_context(invitation=invitation, confirming_revocation=True)
+        return render("invitations/confirm_revoke.html", "invitations/_row.html", **context)
     return _change(invitation_id, revoke_invitation, _("The invitation to %(email)s has been revoked."))

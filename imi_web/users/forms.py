@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.forms import TOO_LONG
 from ..authorities.forms import CHOICE_MESSAGES, CheckboxesField
+from ..phone_numbers import phone_number
 
 REQUIRED = _l("Fill in this field.")
 
@@ -28,7 +29,11 @@ class RegisterUserForm(RightsForm):
         ],
         render_kw={"type": "email"},
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40, message=TOO_LONG)], render_kw={"type": "tel"})
+    phone = StringField(
+        _l("Phone"),
+        validators=[Optional(), Length(max=40, message=TOO_LONG), phone_number],
+        render_kw={"type": "tel"},
+    )
     language = SelectField(
         _l("Language of e-mails"),
         choices=[SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")],

@@ -201,10 +201,16 @@ def reset_password(actor: User, user: User) -> None:
     security_events.record(security_events.PASSWORD_RESET, user=user, actor=actor)
 
 
-def delete_user(actor: User, user: User) -> None:
-    """Delete a user (R-3.6): the history keeps the name, not the contact data."""
+def refuse_deleting_last_administrator(user: User) -> None:
+    """The rule delete_user keeps, asked before its confirmation too (so as not to confirm first
+    and refuse after)."""
     if user.is_admin and administrators(user.authority) == [user]:
         raise Refused({"user": [_l("The last administrator of an authority cannot be deleted.")]})
+
+
+def delete_user(actor: User, user: User) -> None:
+    """Delete a user (R-3.6): the history keeps the name, not the contact data."""
+    refuse_deleting_last_administrator(user)
     for entry in db.session.scalars(
         sa.select(HistoryEntry).where(HistoryEntry.subject_type == User.__tablename__, HistoryEntry.subject_id == user.id)
     ):

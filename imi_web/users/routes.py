@@ -16,7 +16,14 @@ from ..refusals import Refused, apply_to_form
 from . import bp
 from .forms import RegisterUserForm, RightsForm, UsernameForm
 from ..second_factor.operations import reset_second_factor as reset_user_second_factor
-from .operations import change_username, delete_user, register_user, reset_password, set_rights
+from .operations import (
+    change_username,
+    delete_user,
+    refuse_deleting_last_administrator,
+    register_user,
+    reset_password,
+    set_rights,
+)
 
 
 def load_authority(authority_id: int) -> Authority:
@@ -170,11 +177,14 @@ def rename(authority_id, user_id):
     return row(authority, user, status=status, editing=("username", user.id), form=form)
 
 
-def confirm_or_act(authority, user, kind: str, operation, done_message: str):
-    """GET: a confirmation page. POST: the operation, then the tab (or its row)."""
-    if request.method == "GET":
-        return render("users/confirm.html", "users/_confirm.html", authority=authority, user=user, kind=kind)
+def confirm_or_act(authority, user, kind: str, operation, done_message: str, precheck=None):
+    """GET: a confirmation page (unless ``precheck`` refuses already). POST: the operation, then
+    the tab (or its row)."""
     try:
+        if request.method == "GET":
+            if precheck:
+                precheck(user)
+            return render("users/confirm.html", "users/_confirm.html", authority=authority, user=user, kind=kind)
         operation(current_user, user)
     except Refused as refused:
         db.session.rollback()
@@ -220,4 +230,11 @@ def reset_second_factor(authority_id, user_id):
 @login_required
 def delete(authority_id, user_id):
     authority, user = load_user(authority_id, user_id)
-    return confirm_or_act(authority, user, "delete", delete_user, _("%(name)s has been deleted.", name=user.full_name))
+    return confirm_or_act(
+        authority,
+        user,
+        "delete",
+        delete_user,
+        _("%(name)s has been deleted.", name=user.full_name),
+        precheck=refuse_deleting_last_administrator,
+    )

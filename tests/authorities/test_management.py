@@ -292,7 +292,7 @@ def test_history_is_paged_newest_first(world, login, db):
     html = older.get_data(as_text=True)
     assert older.status_code == 200 and html.startswith('<section id="history"') and "<html" not in html
     assert "Actor 00" in html and "Newer changes" in html and "Older changes" not in html
-    assert f'hx-push-url="/authorities/{world.plain.id}/management?history_page=1"' in html
+    assert f'data-hx-push-url="/authorities/{world.plain.id}/management?history_page=1"' in html
     page2 = client.get(f"/authorities/{world.plain.id}/management?history_page=2").get_data(as_text=True)
     assert "Actor 00" in page2 and "<html" in page2
     plain = client.get(f"/authorities/{world.plain.id}/management/history?history_page=2")

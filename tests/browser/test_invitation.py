@@ -242,7 +242,9 @@ def test_resend_and_revoke_in_the_browser(server, smtp_server, page, chromium, b
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Registration link not valid")
     screenshot(visitor, "invitation-link-not-valid")
     # Revoke: the new link stops working too.
-    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    row.get_by_role("link", name=re.compile("^Revoke")).click()
+    expect(row).to_contain_text("Revoke the invitation to")  # asked first
+    row.locator("form.confirm").get_by_role("button", name="Revoke").click()
     expect(row.locator(".status")).to_have_text("revoked")
     expect(row.get_by_role("button")).to_have_count(0)
     visitor.goto(new_link)

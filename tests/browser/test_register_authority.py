@@ -128,10 +128,11 @@ def test_register_grant_edit_suspend_restore(server, smtp_server, page, console,
     expect(page.locator(".module-row.editing")).to_have_count(0)
 
     # Suspend and restore.
-    pq_row.get_by_role("button", name=re.compile("^Suspend access")).click()
+    pq_row.get_by_role("link", name=re.compile("^Suspend access")).click()
+    pq_row.locator("form.confirm").get_by_role("button", name="Suspend access").click()
     expect(pq_row).to_contain_text("suspended")
     pq_row.get_by_role("button", name=re.compile("^Restore access")).click()
-    expect(pq_row.get_by_role("button", name=re.compile("^Suspend access"))).to_be_visible()
+    expect(pq_row.get_by_role("link", name=re.compile("^Suspend access"))).to_be_visible()
 
     # Tabs: htmx swaps and pushes the URL; the address bar renders the same tab.
     page.get_by_role("tab", name="Management details").click()

@@ -56,7 +56,7 @@ def test_send_email_with_preview(server, smtp_server, page, console, screenshot)
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#subject-error")).to_contain_text("Fill in this field.")
     # Focus moves to the message saying what to correct (once htmx has settled the swap).
-    expect(page.locator(".flash-error[data-focus]")).to_be_focused()
+    expect(page.locator(".error-summary")).to_be_focused()
 
     page.get_by_label("Name (official or informal)").press_sequentially("valde", delay=40)
     expect(panel).to_contain_text("2 authorities match the criteria")

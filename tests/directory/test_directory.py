@@ -161,7 +161,7 @@ def test_fragment_paging_sorting_and_url(world, listed, login, monkeypatch):
     html = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in html and "HX-Request" in fragment.headers["Vary"]
     assert "3 authorities found" in html and "Page 1 of 2" in html
-    assert 'href="/directory/?q=buvvalde&amp;page=2"' in html and 'hx-push-url="true"' in html
+    assert 'href="/directory/?q=buvvalde&amp;page=2"' in html and 'data-hx-push-url="true"' in html
     assert names(client.get("/directory/?q=buvvalde&page=2")) == ["Rīgas pilsētas būvvalde"]
     assert names(client.get("/directory/?q=buvvalde&sort=-name")) == ["Jūrmalas būvvalde", "Rīgas pilsētas būvvalde"]
     assert names(client.get("/directory/?q=buvvalde&page=99")) == ["Rīgas pilsētas būvvalde"]  # the last page
