@@ -166,6 +166,11 @@ def test_delete_user_keeps_name_not_contact_data(modules, login, db, app, factor
     refused = client.post(users_url(world, f"/{world.plain_admin.id}/delete"), htmx=True)
     assert refused.status_code == 422 and "cannot be deleted" in refused.get_data(as_text=True)
     assert reload(db, world.plain_admin.id) is not None
+    # ... and is refused before the confirmation is asked, not after (page and htmx).
+    asked = client.get(users_url(world, f"/{world.plain_admin.id}/delete"), htmx=True)
+    assert asked.status_code == 422 and "cannot be deleted" in asked.get_data(as_text=True)
+    assert "Delete user" not in asked.get_data(as_text=True)
+    assert client.get(users_url(world, f"/{world.plain_admin.id}/delete")).status_code == 303
     assert client.get(users_url(world, f"/{ilze_id}/delete")).status_code == 200
     assert client.post(users_url(world, f"/{ilze_id}/delete")).status_code == 303
     assert reload(db, ilze_id) is None
