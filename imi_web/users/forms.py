@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -9,7 +9,7 @@ from ..authorities.forms import CHOICE_MESSAGES, CheckboxesField
 REQUIRED = _l("Fill in this field.")
 
 
-class RightsForm(FlaskForm):
+class RightsForm(Form):
     """Administrator rights and user rights per module (R-3.6)."""
 
     is_admin = BooleanField(_l("Administrator rights"))
@@ -37,7 +37,7 @@ class RegisterUserForm(RightsForm):
     )
 
 
-class UsernameForm(FlaskForm):
+class UsernameForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(message=REQUIRED), Length(max=64, message=TOO_LONG)],

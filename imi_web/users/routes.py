@@ -21,7 +21,7 @@ from .operations import change_username, delete_user, register_user, reset_passw
 
 def load_authority(authority_id: int) -> Authority:
     authority = db.get_or_404(Authority, authority_id)
-    policy.require(policy.may_manage_users(current_user, authority))
+    policy.require_visible(policy.may_manage_users(current_user, authority))
     return authority
 
 
