@@ -23,6 +23,8 @@ _UNFIT_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _UNFIT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 UNFIT_MESSAGE = _l("This field contains characters that cannot be saved (control characters). Remove them.")
+LINE_BREAK_MESSAGE = _l("This field must be a single line: remove the line breaks.")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
 def unfit(value, lines: bool = False) -> bool:
@@ -55,9 +57,11 @@ class IdConverter(IntegerConverter):
 def fit_characters(form, field) -> None:
     """The first validator of every field (``Form``): refuse what no field can hold, alone."""
     lines = isinstance(field, TextAreaField)
-    if any(unfit(value, lines) for value in field.raw_data or ()):
+    values = [value for value in field.raw_data or () if isinstance(value, str)]
+    if any(unfit(value, lines) for value in values):
         field.errors[:] = []  # "not a valid choice" and the like would only add noise
-        raise StopValidation(str(UNFIT_MESSAGE))
+        only_line_breaks = not any(unfit(_LINE_BREAKS.sub("", value)) for value in values)
+        raise StopValidation(str(LINE_BREAK_MESSAGE if only_line_breaks else UNFIT_MESSAGE))
 
 
 class Form(FlaskForm):
