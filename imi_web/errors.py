@@ -69,11 +69,23 @@ def safe_error_page(status: int, kind: str, database: bool = True, **context):
         return LAST_RESORT.format(status=status), status, {"Content-Type": "text/html; charset=utf-8"}
 
 
+# SQLite reports a bad statement as an OperationalError too; these are the ones of a database
+# out of reach (a missing or unreadable file, a writer holding the lock too long).
+_SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "disk i/o error", "readonly database")
+
+
 def database_unavailable(error) -> bool:
     """The database cannot be reached (down, restarting, too busy), rather than a bad statement."""
-    return isinstance(
-        error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
-    ) or bool(getattr(error, "connection_invalidated", False))
+    if isinstance(error, (sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)):
+        return True
+    if getattr(error, "connection_invalidated", False):
+        return True
+    if isinstance(error, sqlalchemy.exc.OperationalError):
+        original = error.orig
+        if type(original).__module__.startswith("sqlite3"):
+            return any(text in str(original).lower() for text in _SQLITE_UNAVAILABLE)
+        return True  # PostgreSQL: connection lost or refused, too busy, cancelled, a conflict to retry
+    return False
 
 
 def _record_refusal() -> None:
@@ -129,6 +141,9 @@ def init_app(app):
     @app.errorhandler(sqlalchemy.exc.TimeoutError)
     def database_unreachable(error):
         """The database cannot be reached (or is too busy): 503, our page, without the database."""
+        if not database_unavailable(error):  # a bad statement: a fault of ours
+            logger.error("database error", exc_info=error)
+            return safe_error_page(500, "server_error")
         logger.error("database unavailable", exc_info=error)
         return safe_error_page(503, "unavailable", database=False)
 
