@@ -13,6 +13,7 @@ import re
 from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from werkzeug.routing import IntegerConverter
 from wtforms import TextAreaField
 from wtforms.validators import StopValidation
@@ -65,9 +66,16 @@ def fit_characters(form, field) -> None:
 
 
 class Form(FlaskForm):
-    """The base of every form of the application: ``fit_characters`` checks each field first."""
+    """The base of every form of the application: ``fit_characters`` checks each field first,
+    and the fields are filled from the submitted form only — Flask-WTF would take a JSON body
+    too, whose values can be of any type (``true``, lists) where a field expects text."""
 
     class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto and request.is_json:
+                formdata = request.form  # empty: a JSON body fills no field
+            return super().wrap_formdata(form, formdata)
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             field.validators = [fit_characters, *field.validators]

@@ -362,3 +362,34 @@ def test_a_failed_statement_is_logged_without_its_values(app, world, db, caplog)
     client.get("/test/too-long")  # a DataError on PostgreSQL; SQLite stores it (no length check)
     assert "IntegrityError" in caplog.text and "[SQL parameters hidden due to hide_parameters=True]" in caplog.text
     assert email not in caplog.text and surname not in caplog.text
+
+
+def test_every_form_of_the_application_checks_its_characters(backend):
+    """One base for all: a form that bypassed ``Form`` would let NUL through to the database."""
+    from flask_wtf import FlaskForm
+
+    import imi_web.auth.forms, imi_web.authorities.forms, imi_web.invitations.forms  # noqa: E401,F401
+    import imi_web.mailing.forms, imi_web.second_factor.forms, imi_web.users.forms  # noqa: E401,F401
+    from imi_web.inputs import Form
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [cls for cls in subclasses(FlaskForm) if cls.__module__.startswith("imi_web.")]
+    assert len(ours) > 15
+    assert [cls.__name__ for cls in ours if not issubclass(cls, Form)] == []
+
+
+def test_a_json_body_fills_no_form_field(app, world, login, db):
+    """Flask-WTF reads a JSON body as form data; a ``true`` where text is expected was a 500."""
+    client = login("nimic.admin")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Authority))
+    for body in ({"website": True, "official_name": ["x"]}, {"official_name": None}):
+        response = client.raw.post(
+            "/authorities/new", json=body, headers={"X-CSRFToken": client.csrf_token()}
+        )
+        assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Authority)) == before
