@@ -40,6 +40,7 @@ def create_app(config=None):
         authorities,
         directory,
         errors,
+        inputs,
         invitations,
         mailing,
         main,
@@ -53,6 +54,7 @@ def create_app(config=None):
         users,
     )
 
+    inputs.init_app(app)  # first: the int converter of every URL, the query-string check
     security.init_app(app)
     security_events.init_app(app)
     throttling.init_app(app)

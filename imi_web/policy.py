@@ -1,11 +1,15 @@
 """Who may do what: one function per action, used by every view, page and partial alike.
 
 Each function takes the acting user (and the objects concerned) and answers yes or no;
-views call ``require(...)`` which aborts with 403.
+views call ``require(...)`` which aborts with 403. The loading step of a view calls
+``require_visible(...)`` instead: an object the user may not see at all (another country,
+outside the delegation) answers exactly like one that does not exist, 404 (issue 15); a 403
+is for an action on an object the user may see.
 """
 
 from flask import abort, current_app
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from .models import Authority, User
 
@@ -101,6 +105,15 @@ def may_reset_second_factor(user: User, subject: User) -> bool:
 def require(allowed: bool) -> None:
     if not allowed:
         abort(403)
+
+
+class NotVisible(NotFound):
+    """An object out of the user's sight: the 404 of a nonexistent one, recorded as a refusal."""
+
+
+def require_visible(allowed: bool) -> None:
+    if not allowed:
+        raise NotVisible()
 
 
 def may_change_access_managers(user: User, authority: Authority) -> bool:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 
 from .extensions import db
+from .inputs import replace_unfit
 from .i18n import mark as _l  # msgids translated when shown; named so that extraction finds them
 from .models import SecurityEvent, User, utcnow
 
@@ -99,7 +100,9 @@ REASON_LABELS = {
 
 
 def _cut(value: str | None, length: int) -> str:
-    return (value or "")[:length]
+    """``value`` cut to the column's length, characters no column can hold (NUL…) replaced:
+    a typed username is recorded whatever it holds."""
+    return replace_unfit(value or "")[:length]
 
 
 def record(

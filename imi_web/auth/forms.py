@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 TOO_LONG = _l("Use at most %(max)d characters.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(message=_l("Enter your username.")), Length(max=64, message=TOO_LONG)],
@@ -21,7 +21,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password.")), Length(max=256, message=TOO_LONG)],
@@ -42,7 +42,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(message=_l("Enter the code.")), Length(max=32, message=TOO_LONG)],

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import TOO_LONG
+from ..inputs import db_int
 from ..models import DelegationScope, ModuleRole
 from ..phone_numbers import phone_number
 
@@ -27,7 +28,7 @@ def _text(label, *, required=True, max_length=300, **kw):
     return StringField(label, validators=validators + kw.pop("extra", []), **kw)
 
 
-class AuthorityForm(FlaskForm):
+class AuthorityForm(Form):
     """An authority's data (R-2.1.1): names, contact details, fields of competence."""
 
     official_name = _text(_l("Official name"))
@@ -80,7 +81,7 @@ class RegisterAuthorityForm(AuthorityForm):
     not_a_duplicate = HiddenField(default="")
 
 
-class ModuleAccessForm(FlaskForm):
+class ModuleAccessForm(Form):
     """The terms of an authority's access to one module (R-2.1.4)."""
 
     role = RadioField(
@@ -108,19 +109,17 @@ NO_DELEGATION = "none"
 
 def _to_id(value):
     """Form values to ids; anything else becomes 0, which matches no authority."""
-    if isinstance(value, int):
-        return value
-    return int(value) if str(value or "").isdigit() else 0
+    return db_int(value, default=0)
 
 
-class AccessManagerForm(FlaskForm):
+class AccessManagerForm(Form):
     """Add an access manager of the country to an authority (R-3.5)."""
 
     # Any id is accepted here; the operation says why an authority cannot be a manager.
     manager = SelectField(_l("Authority to add as access manager"), coerce=_to_id, validate_choice=False)
 
 
-class DelegationForm(FlaskForm):
+class DelegationForm(Form):
     """The access-manager capability the NIMIC delegates (R-1.2)."""
 
     scope = RadioField(

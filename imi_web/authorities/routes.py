@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from .. import history as history_module
 from .. import policy
 from ..extensions import db
+from ..inputs import db_int
 from ..htmx import is_htmx, render
 from ..models import (
     Authority,
@@ -81,15 +82,16 @@ def load_authority(authority_id: int) -> Authority:
         authority = db.session.scalar(_AUTHORITY, {"id": authority_id})
     if authority is None:
         abort(404)
-    policy.require(policy.may_view_authority(user, authority))
+    policy.require_visible(policy.may_view_authority(user, authority))
     return authority
 
 
 def load_access(authority_id: int, access_id: int) -> ModuleAccess:
+    authority = load_authority(authority_id)
     access = db.get_or_404(ModuleAccess, access_id)
-    if access.authority_id != authority_id:
+    if access.authority_id != authority.id:
         abort(404)
-    policy.require(policy.may_manage_module(current_user, access.authority, access.module))
+    policy.require(policy.may_manage_module(current_user, authority, access.module))
     return access
 
 
@@ -269,7 +271,7 @@ def tab_context(authority: Authority, tab: str, **extra) -> dict:
 
 def history_context(authority: Authority) -> dict:
     """One page of the authority's update history, newest first (R-3.5): ``?history_page=N``."""
-    page = max(request.args.get("history_page", 1, type=int), 1)
+    page = max(db_int(request.args.get("history_page"), default=1), 1)
     entries = db.session.scalars(
         sa.select(HistoryEntry)
         .where(HistoryEntry.authority_id == authority.id)
@@ -341,7 +343,7 @@ def edit(authority_id):
     if form.validate_on_submit():
         entries = chosen_classification(form)
         try:
-            expected = int(form.version.data or 0)
+            expected = db_int(form.version.data, default=0)
             update_authority(
                 current_user,
                 authority,
@@ -427,7 +429,7 @@ def new_module_access(authority_id):
     authority = load_authority(authority_id)
     policy.require(policy.may_grant_modules(current_user, authority))
     context = tab_context(authority, "modules", granting=True)
-    form, module = grant_form_for(authority, request.args.get("module", type=int), context["grantable"])
+    form, module = grant_form_for(authority, db_int(request.args.get("module")), context["grantable"])
     return render("authorities/show.html", "authorities/_grant_form.html", form=form, module=module, **context)
 
 

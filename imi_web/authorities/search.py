@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..inputs import db_int
 from ..models import (
     AccessManagerLink,
     AccessStatus,
@@ -28,7 +29,9 @@ STATUSES = ("active", "deactivated", "awaiting_validation", "all")
 
 
 def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+    """An id or page number of the query string; anything else (and beyond the database's
+    integer) is no value."""
+    return db_int(value)
 
 
 @dataclass

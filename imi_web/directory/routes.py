@@ -47,9 +47,9 @@ def search():
 
 def load_listed_authority(authority_id: int) -> Authority:
     """An authority the directory lists: active, or not found at all (R-5.2)."""
+    policy.require(policy.may_search_directory(current_user))
     authority = db.get_or_404(Authority, authority_id)
     if not policy.may_see_in_directory(current_user, authority):
-        policy.require(policy.may_search_directory(current_user))
         abort(404)
     return authority
 

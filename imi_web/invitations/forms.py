@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -9,7 +9,7 @@ from ..authorities.forms import CHOICE_MESSAGES, RegisterAuthorityForm, _text
 LANGUAGE_CHOICES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     """An invitation to self-register (R-2.2.1)."""
 
     email = _text(
@@ -69,7 +69,7 @@ class CorrectRegistrationForm(RegisterAuthorityForm):
     version = HiddenField()
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(
         _l("Reason for the rejection"),
         validators=[
@@ -80,5 +80,5 @@ class RejectForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something (resend, revoke): the CSRF token only."""

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from .. import policy
 from ..extensions import db
+from ..inputs import db_int
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Invitation, utcnow
 from ..refusals import Refused
@@ -26,7 +27,7 @@ from .operations import (
 
 def load_invitation(invitation_id: int) -> Invitation:
     invitation = db.get_or_404(Invitation, invitation_id)
-    policy.require(policy.may_manage_invitation(current_user, invitation))
+    policy.require_visible(policy.may_manage_invitation(current_user, invitation))
     return invitation
 
 
@@ -38,7 +39,7 @@ def list_context() -> dict:
     status = request.args.get("status", "")
     if status not in STATUS_LABELS:
         status = ""
-    page = request.args.get("page", 1, type=int)
+    page = max(db_int(request.args.get("page"), default=1), 1)
     return row_context(invitations=invitations_of(current_user.authority, status, page), status_filter=status)
 
 

@@ -15,6 +15,7 @@ from ..authorities.operations import AUTHORITY_FIELDS, CONFLICT
 from ..authorities.duplicates import find_duplicates
 from ..authorities.routes import DUPLICATE_REASONS, general_classification_choices, start_editing
 from ..extensions import db
+from ..inputs import db_int
 from ..htmx import redirect_to, render
 from ..models import Invitation, InvitationStatus
 from ..refusals import Refused, apply_to_form
@@ -31,7 +32,7 @@ from .operations import (
 
 def load_registration(authority_id: int) -> Invitation:
     invitation = db.first_or_404(sa.select(Invitation).where(Invitation.authority_id == authority_id))
-    policy.require(policy.may_validate(current_user, invitation))
+    policy.require_visible(policy.may_validate(current_user, invitation))
     return invitation
 
 
@@ -112,7 +113,7 @@ def show(authority_id):
                 data=authority_data(form),
                 classification_entries=entries,
                 user_data=first_user_data(form),
-                expected_version=int(form.version.data or 0) if str(form.version.data or "").isdigit() else 0,
+                expected_version=db_int(form.version.data, default=0),
             )
             db.session.flush()
             if validating:

@@ -1,7 +1,7 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -22,7 +22,7 @@ def one_line(form, field):
         raise ValidationError(_l("The subject must be a single line: remove the line breaks."))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     """Who receives the message and what it says (R-6.1)."""
 
     audience = RadioField(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from .. import history
 from ..authorities.search import COUNT_CAP, MAX_WORDS, PER_PAGE, Criteria, Page
 from ..extensions import db
+from ..inputs import db_int
 from ..mail.outbox import queue_mail
 from ..models import (
     AccessManagerLink,
@@ -47,8 +48,8 @@ def chosen_ids(values) -> set[int]:
     """The ticked authority ids of a form (anything but numbers ignored)."""
     ids = set()
     for value in values:
-        if str(value).isdigit() and len(ids) < MAX_CHOSEN:
-            ids.add(int(value))
+        if db_int(value) is not None and len(ids) < MAX_CHOSEN:
+            ids.add(db_int(value))
     return ids
 
 

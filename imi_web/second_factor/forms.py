@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import TOO_LONG
 
 
-class ConfirmAppForm(FlaskForm):
+class ConfirmAppForm(Form):
     code = StringField(
         _l("Code from the app"),
         validators=[DataRequired(message=_l("Enter the code your app shows.")), Length(max=16, message=TOO_LONG)],
@@ -14,7 +14,7 @@ class ConfirmAppForm(FlaskForm):
     )
 
 
-class PasskeyForm(FlaskForm):
+class PasskeyForm(Form):
     name = StringField(
         _l("Name of the passkey"),
         validators=[DataRequired(message=_l("Give the passkey a name, e.g. the device it is on.")), Length(max=60, message=TOO_LONG)],

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..inputs import Form
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -10,7 +10,7 @@ from ..phone_numbers import phone_number
 REQUIRED = _l("Fill in this field.")
 
 
-class RightsForm(FlaskForm):
+class RightsForm(Form):
     """Administrator rights and user rights per module (R-3.6)."""
 
     is_admin = BooleanField(_l("Administrator rights"))
@@ -42,7 +42,7 @@ class RegisterUserForm(RightsForm):
     )
 
 
-class UsernameForm(FlaskForm):
+class UsernameForm(Form):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(message=REQUIRED), Length(max=64, message=TOO_LONG)],

@@ -28,7 +28,7 @@ from .operations import (
 
 def load_authority(authority_id: int) -> Authority:
     authority = db.get_or_404(Authority, authority_id)
-    policy.require(policy.may_manage_users(current_user, authority))
+    policy.require_visible(policy.may_manage_users(current_user, authority))
     return authority
 
 

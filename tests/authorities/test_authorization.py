@@ -1,4 +1,5 @@
-"""Who may not: 403 on every route of the area, page and partial alike, and nothing changes."""
+"""Who may not: 404 on every route of an authority out of sight (as if it did not exist), 403
+for an action on one the user may see; page and partial alike, and nothing changes."""
 
 import pytest
 import sqlalchemy as sa
@@ -41,7 +42,7 @@ def routes(authority, access, svc):
 
 
 @pytest.mark.parametrize("who", ["nimic.user", "plain.admin", "ee.admin"])
-def test_outsiders_get_403_everywhere(world, target, login, db, who):
+def test_outsiders_get_404_everywhere(world, target, login, db, who):
     authority, access = target
     client = login(who)
     before = snapshot(db)
@@ -51,9 +52,9 @@ def test_outsiders_get_403_everywhere(world, target, login, db, who):
             assert client.get("/authorities/new", htmx=htmx).status_code == 403, who
             assert client.post("/authorities/new", {"official_name": "X"}, htmx=htmx).status_code == 403
         for url in gets:
-            assert client.get(url, htmx=htmx).status_code == 403, (who, url, htmx)
+            assert client.get(url, htmx=htmx).status_code == 404, (who, url, htmx)
         for url, data in posts:
-            assert client.post(url, data, htmx=htmx).status_code == 403, (who, url, htmx)
+            assert client.post(url, data, htmx=htmx).status_code == 404, (who, url, htmx)
     assert snapshot(db) == before
 
 

@@ -225,12 +225,12 @@ def test_others_can_neither_see_nor_validate_nor_reject(world, login, db, regist
     authority_id = registered.authority_id
     authority = db.session.get(Authority, authority_id)
     client = login(who)
-    for htmx in (False, True):
-        assert client.get(f"/validation/{authority_id}", htmx=htmx).status_code == 403
+    for htmx in (False, True):  # not theirs to see: as if it did not exist (issue 15)
+        assert client.get(f"/validation/{authority_id}", htmx=htmx).status_code == 404
         assert client.post(
             f"/validation/{authority_id}", {**correction(world, authority, city="Valka"), "action": "validate"}, htmx=htmx
-        ).status_code == 403
-        assert client.post(f"/validation/{authority_id}/reject", {"reason": "no"}, htmx=htmx).status_code == 403
+        ).status_code == 404
+        assert client.post(f"/validation/{authority_id}/reject", {"reason": "no"}, htmx=htmx).status_code == 404
     if who in ("nimic.user", "plain.admin"):
         assert client.get("/validation/").status_code == 403
     db.session.expire_all()

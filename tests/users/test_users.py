@@ -232,8 +232,8 @@ def test_own_administrator_manages_own_users_only(modules, login, db, factory):
     client = login("plain.admin")
     assert client.get(users_url(world, "/new")).status_code == 200
     assert client.post(users_url(world, "/new"), {"first_name": "A", "surname": "Bērziņa", "email": "a@plain.lv.example", "language": "lv"}).status_code == 303
-    # Another authority's user, through that authority's URL: 403; through our URL: 404.
-    assert client.get(f"/authorities/{world.coordinator.id}/users/{other.id}/rights").status_code == 403
+    # Another authority's user, through that authority's URL or ours: 404 (not theirs to see).
+    assert client.get(f"/authorities/{world.coordinator.id}/users/{other.id}/rights").status_code == 404
     assert client.post(users_url(world, f"/{other.id}/delete")).status_code == 404
     assert reload(db, other.id) is not None
     # A form field naming another authority changes nothing about where the user goes.
@@ -242,7 +242,8 @@ def test_own_administrator_manages_own_users_only(modules, login, db, factory):
 
 
 @pytest.mark.parametrize("who", ["nimic.user", "ee.admin", "plain.admin"])
-def test_outsiders_get_403_on_every_route(modules, login, db, who):
+def test_outsiders_get_404_on_every_route(modules, login, db, who):
+    """Users of an authority out of sight answer as if they did not exist (issue 15)."""
     world = modules
     victim = world.coordinator  # plain.admin is an outsider to the coordinator's users
     target = db.session.scalar(sa.select(User).where(User.authority_id == victim.id))
@@ -255,11 +256,11 @@ def test_outsiders_get_403_on_every_route(modules, login, db, who):
     for htmx in (False, True):
         for url in (f"{base}/new", f"{base}/{target.id}", f"{base}/{target.id}/rights", f"{base}/{target.id}/username",
                     f"{base}/{target.id}/reset-password", f"{base}/{target.id}/delete", f"/authorities/{victim.id}/users"):
-            assert client.get(url, htmx=htmx).status_code == 403, (who, url)
+            assert client.get(url, htmx=htmx).status_code == 404, (who, url)
         for url, data in ((f"{base}/new", {"first_name": "X", "surname": "Y", "email": "x@y.lv.example"}),
                           (f"{base}/{target.id}/rights", {"is_admin": "y"}), (f"{base}/{target.id}/username", {"username": "zzz"}),
                           (f"{base}/{target.id}/reset-password", {}), (f"{base}/{target.id}/delete", {})):
-            assert client.post(url, data, htmx=htmx).status_code == 403, (who, url)
+            assert client.post(url, data, htmx=htmx).status_code == 404, (who, url)
     db.session.expire_all()
     after = (db.session.scalar(sa.select(sa.func.count()).select_from(User)), db.session.scalar(sa.select(sa.func.count()).select_from(HistoryEntry)))
     assert after == before
