@@ -267,3 +267,21 @@ def test_revoking_an_invitation_asks_first(demo_server, page):
 
 def expect_text(locator, text: str):
     expect(locator).to_contain_text(text)
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+def test_an_htmx_form_with_errors_puts_focus_on_its_alert(demo_server, page, console, language):
+    """"Register user" is sent by htmx: the refused form comes back with its error summary,
+    which is an alert and takes focus (not the heading, silently)."""
+    console.expect_status(422)
+    with demo_server.app_context():
+        authority_id = busy_authority(demo_server.app).id
+    log_in(page, demo_server, language)
+    page.goto(f"{demo_server.url}/authorities/{authority_id}/users")
+    page.locator("#tab-panel a.button[href$='/users/new']").click()
+    page.wait_for_selector("#new-user form")
+    page.locator("#new-user form button[type=submit]").click()
+    summary = page.locator("#new-user .error-summary")
+    expect(summary).to_be_focused()
+    assert summary.get_attribute("role") == "alert"
+    expect(page.locator("#first_name-error")).to_be_visible()
