@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from ..inputs import Form
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..inputs import Form
 
 # WTForms fills in %(max)d.
 TOO_LONG = _l("Use at most %(max)d characters.")

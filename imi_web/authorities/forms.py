@@ -1,11 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from ..inputs import Form
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import TOO_LONG
-from ..inputs import db_int
+from ..inputs import Form, db_int
 from ..models import DelegationScope, ModuleRole
 from ..phone_numbers import phone_number
 

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from ..inputs import Form
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..auth.forms import TOO_LONG
 from ..authorities.forms import CHOICE_MESSAGES, RegisterAuthorityForm, _text
+from ..inputs import Form
 
 LANGUAGE_CHOICES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
 

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from ..inputs import Form
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import TOO_LONG
+from ..inputs import Form
 
 
 class ConfirmAppForm(Form):
