@@ -103,12 +103,8 @@ def test_matrix_criteria_paging_and_keyboard(server, page, console, screenshot, 
     expect(page.get_by_role("tab", name="Modules")).to_have_attribute("aria-selected", "true")
 
 
-@pytest.fixture
-def browser_context_args():
-    return {"locale": "lv-LV", "viewport": {"width": 320, "height": 700}}
-
-
 def test_latvian_on_a_320_px_screen(server, page, console, screenshot, check_page):
+    page.set_viewport_size({"width": 320, "height": 700})
     log_in(page, server, "nimic.lv")
     page.goto(server.url + "/access-overview/?mine=no")
     expect(page.get_by_role("heading", level=1)).to_have_text("Piekļuves pārskats")
