@@ -16,6 +16,8 @@ Environment: ``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID``, ``BENCH_MA
     /authorities/?q=&mine=yes|no&module=ID   count + page of 25, like search_managed()
     /authorities/<id>/modules                the authority and its module accesses
     /directory/?q=&module=ID&role=R          count + page of 25 + their modules, like search_directory()
+    /access-overview/?mine=no&module=ID      the modules, count + page of 25, their accesses and the
+                                             totals row, like access_overview.search.overview_page()
 """
 
 import html
@@ -307,6 +309,76 @@ def modules_tab(dialect, conn, authority_id):
     return "".join(out)
 
 
+def overview(dialect, conn, args):
+    """The statements of imi_web.access_overview.search.overview_page (no name term, mine=no;
+    with or without a module), written by hand."""
+    from imi_web.access_overview.search import TOTALS_GROUP_LIMIT
+
+    p = "?" if dialect == "sqlite" else "%s"
+    modules = conn.execute("SELECT id, code, name_lv, name_en FROM module ORDER BY code").fetchall()
+    where, params = [f"authority.country_id = {p}", f"authority.status = {p}"], [int(os.environ["BENCH_COUNTRY_ID"]), "active"]
+    if args.get("module", "").isdigit():
+        where.append(f"EXISTS (SELECT 1 FROM module_access WHERE module_access.authority_id = authority.id AND module_access.module_id = {p})")
+        params.append(int(args["module"]))
+    clause = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1}) AS hits", params).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT authority.id, official_name, informal_name, city, status FROM authority WHERE {clause} "
+        f"ORDER BY authority.search_name, authority.id LIMIT {PER_PAGE + 1} OFFSET 0",
+        params,
+    ).fetchall()[:PER_PAGE]
+    cells = {}
+    if rows:
+        ids = ", ".join(str(r[0]) for r in rows)
+        for authority_id, module_id, role, status, linked in conn.execute(
+            "SELECT authority_id, module_id, role, status, linked_coordinator_id IS NOT NULL FROM module_access "
+            f"WHERE authority_id IN ({ids})"
+        ):
+            cells[(authority_id, module_id)] = (role, status, linked)
+    found = total
+    if total > COUNT_CAP:
+        found = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {TOTALS_GROUP_LIMIT + 1}) AS hits", params).fetchone()[0]
+    totals = {}
+    if found <= TOTALS_GROUP_LIMIT:
+        for module_id, role, count in conn.execute(
+            f"SELECT module_id, role, count(*) FROM module_access WHERE authority_id IN (SELECT authority.id FROM authority WHERE {clause}) "
+            "GROUP BY module_id, role", params
+        ):
+            totals[(module_id, role)] = str(count)
+    else:
+        columns, values = [], []
+        for module in modules:
+            for role in ("coordinator", "authority"):
+                columns.append(
+                    f"(SELECT count(*) FROM (SELECT 1 FROM module_access AS counted WHERE counted.module_id = {p} AND counted.role = {p} "
+                    f"AND EXISTS (SELECT 1 FROM authority WHERE authority.id = counted.authority_id AND {clause}) LIMIT {COUNT_CAP + 1}) AS hits)"
+                )
+                values += [module[0], role, *params]
+        counts = conn.execute("SELECT " + ", ".join(columns), values).fetchone()
+        i = 0
+        for module in modules:
+            for role in ("coordinator", "authority"):
+                totals[(module[0], role)] = f"{COUNT_CAP}+" if counts[i] > COUNT_CAP else str(counts[i])
+                i += 1
+    head = "".join(f'<th scope="col"><abbr title="{html.escape(m[3])}">{html.escape(m[1])}</abbr></th>' for m in modules)
+    out = [f'<div id="results"><p>{"more than 100" if total > COUNT_CAP else total} authorities</p>'
+           f'<table><thead><tr><th>Authority</th>{head}</tr></thead><tbody>']
+    for aid, official, informal, city, status in rows:
+        tds = []
+        for m in modules:
+            cell = cells.get((aid, m[0]))
+            tds.append(
+                f'<td><a href="/authorities/{aid}/modules">{cell[0]}</a>{"<br>linked" if cell[2] else ""}'
+                f'{"<br>suspended" if cell[1] == "suspended" else ""}</td>' if cell else "<td>—</td>"
+            )
+        out.append(f'<tr><th scope="row"><a href="/authorities/{aid}/authority">{html.escape(official)}</a>'
+                   f"<br>{html.escape(informal or '')}</th>{''.join(tds)}</tr>")
+    foot = "".join(f"<td>Coordinators: {totals.get((m[0], 'coordinator'), '0')}<br>Authorities: "
+                   f"{totals.get((m[0], 'authority'), '0')}</td>" for m in modules)
+    out.append(f"</tbody><tfoot><tr><th>Total</th>{foot}</tr></tfoot></table></div>")
+    return "".join(out)
+
+
 def current_user(dialect, conn):
     """The app loads the logged-in user and its authority on every request."""
     p = "?" if dialect == "sqlite" else "%s"
@@ -375,6 +447,8 @@ def handle(path, args, htmx):
                 body = full_page(dialect, conn, user, body)
         elif path == "/directory/":
             body = directory(dialect, conn, args)
+        elif path == "/access-overview/":
+            body = overview(dialect, conn, args)
         elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
             body = modules_tab(dialect, conn, int(m.group(1)))
         else:

@@ -19,6 +19,7 @@ def main():
     parser.add_argument("--size", action="append", required=True, help="AUTHORITIES:USERS")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--export", action="store_true", help="also run bench/export.py on each database")
     args = parser.parse_args()
 
     from tests.fixtures.postgres import Cluster
@@ -41,6 +42,8 @@ def main():
                             "--users", users], cwd=ROOT, check=True)
             subprocess.run([python, "bench/run.py", "--url", url, "--duration", str(args.duration),
                             "--rounds", str(args.rounds)], cwd=ROOT, check=True)
+            if args.export:
+                subprocess.run([python, "bench/export.py", "--url", url], cwd=ROOT, check=True)
     finally:
         cluster.stop()
 

@@ -181,7 +181,11 @@ def main(argv=None):
         ("directory, no term, fragment", "/directory/", htmx),
         ("directory 'valde', fragment", "/directory/?q=valde", htmx),
         ("directory PQ coordinators, fragment", f"/directory/?module={ids['module_id']}&role=coordinator", htmx),
+        ("access overview, no filter, fragment", "/access-overview/?mine=no", htmx),
+        ("access overview, module PQ, fragment", f"/access-overview/?mine=no&module={ids['module_id']}", htmx),
     ]
+    if os.environ.get("BENCH_CASES"):  # e.g. BENCH_CASES="access overview": only the cases naming it
+        cases = [case for case in cases if os.environ["BENCH_CASES"] in case[0]]
 
     app_port, floor_port, wsgi_port = free_port(), free_port(), free_port()
     app_env = {

@@ -36,6 +36,7 @@ def create_app(config=None):
     mail_links.init_app(app)
 
     from . import (
+        access_overview,
         auth,
         authorities,
         directory,
@@ -71,6 +72,7 @@ def create_app(config=None):
     app.register_blueprint(directory.bp)
     app.register_blueprint(mailing.bp)
     app.register_blueprint(security_log.bp)
+    app.register_blueprint(access_overview.bp)
     app.register_blueprint(second_factor.bp)
 
     from .cli import imi_cli

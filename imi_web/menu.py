@@ -60,6 +60,7 @@ MENU = (
         (
             Entry(_l("Register authority"), "authorities.create", policy.may_administer),
             Entry(_l("Managed authorities"), "authorities.index", policy.may_administer),
+            Entry(_l("Access overview"), "access_overview.index", policy.may_view_access_overview),
             Entry(_l("Registration invitations"), "invitations.index", policy.may_administer),
             Entry(_l("Security events"), "security_log.index", policy.may_view_security_events),
         ),

@@ -29,6 +29,12 @@ def may_administer(user: User) -> bool:
     return _active_admin(user) and user.authority.is_access_manager
 
 
+def may_view_access_overview(user: User) -> bool:
+    """Administration → Access overview and its export: whoever sees "Managed authorities";
+    a partial delegate sees only the modules of its delegation (R-1.2)."""
+    return may_administer(user)
+
+
 def may_manage(user: User, authority: Authority) -> bool:
     """Manage ``authority`` as its access manager: same country only (R-1.3)."""
     return may_administer(user) and authority.country_id == user.authority.country_id

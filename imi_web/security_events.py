@@ -38,6 +38,7 @@ SECOND_FACTOR_RESET = "second_factor_reset"
 SECOND_FACTOR_FAILED = "second_factor_failed"
 RECOVERY_CODE_USED = "recovery_code_used"
 RECOVERY_CODES_RENEWED = "recovery_codes_renewed"
+EXPORT = "export"  # a list downloaded as CSV (imi_web.exports): the reason names the list
 
 # Reasons: why a login failed …
 UNKNOWN_USER = "unknown_user"
@@ -54,6 +55,11 @@ ENDED_BY_PASSWORD_BLOCK = "password_blocked"
 ENDED_BY_USER_DELETION = "user_deleted"
 ENDED_BY_DEACTIVATION = "authority_deactivated"
 ENDED_BY_SECOND_FACTOR_RESET = "second_factor_reset"
+# … which list was exported …
+EXPORTED_ACCESS_OVERVIEW = "access_overview"
+EXPORTED_AUTHORITIES = "managed_authorities"
+EXPORTED_USERS = "users"
+EXPORTED_EVENTS = "security_events"
 # … and which second factor was concerned.
 AUTHENTICATOR_APP = "authenticator_app"
 PASSKEY = "passkey"
@@ -76,6 +82,7 @@ KIND_LABELS = {
     SECOND_FACTOR_FAILED: _l("Wrong second factor"),
     RECOVERY_CODE_USED: _l("Recovery code used"),
     RECOVERY_CODES_RENEWED: _l("New recovery codes"),
+    EXPORT: _l("Exported to CSV"),
 }
 
 REASON_LABELS = {
@@ -96,6 +103,10 @@ REASON_LABELS = {
     AUTHENTICATOR_APP: _l("authenticator app"),
     PASSKEY: _l("passkey or security key"),
     RECOVERY_CODE: _l("recovery code"),
+    EXPORTED_ACCESS_OVERVIEW: _l("access overview"),
+    EXPORTED_AUTHORITIES: _l("managed authorities"),
+    EXPORTED_USERS: _l("users of an authority"),
+    EXPORTED_EVENTS: _l("security events"),
 }
 
 

@@ -7,3 +7,4 @@ bp = Blueprint("authorities", __name__, url_prefix="/authorities")
 from . import routes  # noqa: E402,F401
 from . import management_routes  # noqa: E402,F401
 from . import retirement_routes  # noqa: E402,F401
+from . import export_routes  # noqa: E402,F401

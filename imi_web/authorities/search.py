@@ -21,7 +21,7 @@ from ..models import (
     User,
     fold,
 )
-from ..models.directory import authority_classification
+from ..models.directory import access_manager_module, authority_classification
 from ..models.search_index import MIN_TRIGRAM, _fts, fts_phrase, name_trigram
 
 PER_PAGE = 25
@@ -165,6 +165,27 @@ MANAGED_FILTERS = {
         authority_classification.c.entry_id == P("classification"),
     ),
 }
+
+
+# Conditions on one module access of the authority (Administration → Access overview): the
+# keys given make a single EXISTS, so that they all hold for the same access. The modules of a
+# partial delegation (``scope``) limit the accesses looked at, never the authorities listed.
+ACCESS_FILTERS = {
+    "access_module": lambda: ModuleAccess.module_id == P("access_module"),
+    "scope": lambda: ModuleAccess.module_id.in_(
+        sa.select(access_manager_module.c.module_id).where(access_manager_module.c.authority_id == P("scope"))
+    ),
+    "role": lambda: ModuleAccess.role == P("role"),
+    "linked": lambda: ModuleAccess.linked_coordinator_id.is_not(None),
+    "access_status": lambda: ModuleAccess.status == P("access_status"),
+}
+
+
+def has_access(access_keys) -> list:
+    """The authority has an access matching the ``access_keys`` criteria (none: no condition)."""
+    if not access_keys:
+        return []
+    return [_exists(ModuleAccess, ModuleAccess.authority_id == Authority.id, *conditions(access_keys, ACCESS_FILTERS))]
 
 
 def managed_params(user: User, criteria: Criteria) -> dict:
@@ -317,13 +338,15 @@ def run_page(count_stmt, page_stmt_of, params: dict, page: int, per_page: int, e
 
 
 @functools.lru_cache(maxsize=1024)
-def _managed_count(keys: frozenset, index: str | None, scanned: int):
-    return capped(term_hits(index, *conditions(keys), *scanned_words(scanned)))
+def _managed_count(keys: frozenset, index: str | None, scanned: int, access_keys: frozenset = frozenset()):
+    return capped(term_hits(index, *conditions(keys), *has_access(access_keys), *scanned_words(scanned)))
 
 
 @functools.lru_cache(maxsize=1024)
-def _managed_page(keys: frozenset, index: str | None, scanned: int, many: bool, descending: bool):
-    where = conditions(keys) + scanned_words(scanned)
+def _managed_page(
+    keys: frozenset, index: str | None, scanned: int, many: bool, descending: bool, access_keys: frozenset = frozenset()
+):
+    where = conditions(keys) + has_access(access_keys) + scanned_words(scanned)
     walk = bool(index) and many
     if walk:
         where += posting_conditions(index)
@@ -333,7 +356,56 @@ def _managed_page(keys: frozenset, index: str | None, scanned: int, many: bool, 
     return in_name_order(query, descending, POSTING_ORDER if walk else NAME_ORDER)
 
 
-def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> Page:
+@dataclass
+class ManagedSearch:
+    """The statements and parameters of one "Managed authorities" search: the capped count,
+    and the page in name order once the count says whether there are many hits."""
+
+    count: sa.Select
+    page_of: object  # many (bool) -> the page statement (parameters ``limit``, ``offset``)
+    params: dict
+    # The shape of the search, for statements built on it (the access overview's totals).
+    keys: frozenset = frozenset()
+    access_keys: frozenset = frozenset()
+    index: str | None = None
+    scanned: int = 0
+
+    def hits(self):
+        """Every hit in name order, streamed (for the exports): the count chooses the plan."""
+        connection = db.session.connection()
+        many = connection.execute(self.count, {**self.params, "cap": COUNT_CAP + 1}).scalar_one() > COUNT_CAP
+        return connection.execute(
+            self.page_of(many), {**self.params, "limit": EXACT, "offset": 0}, execution_options={"yield_per": STREAM_BATCH}
+        )
+
+
+STREAM_BATCH = 500
+
+
+def managed_search(user: User, criteria: Criteria, *, access: dict | None = None) -> ManagedSearch:
+    """The statements of the search ``criteria`` for ``user``; ``access``: conditions on one
+    module access of the authority, keyed like ACCESS_FILTERS."""
+    params = managed_params(user, criteria)
+    dialect = dialect_name()
+    indexed, scanned = name_terms(criteria.q)
+    index = name_index(indexed, dialect)
+    keys = frozenset(params)
+    access_keys = frozenset(access or ())
+    params.update(access or {})
+    params.update(name_params(indexed, scanned, dialect))
+    descending = criteria.sort == "-name"
+    return ManagedSearch(
+        _managed_count(keys, index, len(scanned), access_keys),
+        lambda many: _managed_page(keys, index, len(scanned), many, descending, access_keys),
+        params,
+        keys,
+        access_keys,
+        index,
+        len(scanned),
+    )
+
+
+def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE, *, access: dict | None = None) -> Page:
     """"Managed authorities" (R-3.0): authorities of the user's country matching ``criteria``,
     sorted by name, in two queries whatever the size.
 
@@ -350,18 +422,5 @@ def search_managed(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> 
       not walk past every name before "Rīgas …"). At most COUNT_CAP hits come from the trigram
       index (SQLite's FTS5, PostgreSQL's pg_trgm) and are sorted.
     """
-    params = managed_params(user, criteria)
-    dialect = dialect_name()
-    indexed, scanned = name_terms(criteria.q)
-    index = name_index(indexed, dialect)
-    keys = frozenset(params)
-    params.update(name_params(indexed, scanned, dialect))
-    descending = criteria.sort == "-name"
-    return run_page(
-        _managed_count(keys, index, len(scanned)),
-        lambda many: _managed_page(keys, index, len(scanned), many, descending),
-        params,
-        criteria.page,
-        per_page,
-        criteria.exact,
-    )
+    search = managed_search(user, criteria, access=access)
+    return run_page(search.count, search.page_of, search.params, criteria.page, per_page, criteria.exact)

@@ -301,6 +301,8 @@ class ModuleAccess(db.Model):
     may_refuse_requests: Mapped[bool | None] = mapped_column()
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last change of the access (granted, its terms changed, suspended, restored).
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import sqlalchemy as sa
 from flask_babel import to_utc
 
-from ..authorities.search import COUNT_CAP, ListCriteria, Page
+from ..authorities.search import COUNT_CAP, STREAM_BATCH, ListCriteria, Page
 from ..extensions import db
 from ..models import Authority, SecurityEvent, fold
 from ..security_events import KIND_LABELS
@@ -63,7 +63,8 @@ def _start_of(day: date) -> datetime:
     return to_utc(datetime.combine(day, time.min)).replace(tzinfo=timezone.utc)
 
 
-def search_events(country_id: int, criteria: EventCriteria, per_page: int = PER_PAGE) -> Page:
+def event_conditions(country_id: int, criteria: EventCriteria) -> list:
+    """The WHERE clauses of ``criteria`` within the country (the list and its export)."""
     conditions = [SecurityEvent.country_id == country_id]
     if criteria.kind:
         conditions.append(SecurityEvent.kind == criteria.kind)
@@ -82,6 +83,14 @@ def search_events(country_id: int, criteria: EventCriteria, per_page: int = PER_
         conditions.append(SecurityEvent.occurred_at >= _start_of(criteria.since))
     if criteria.until:
         conditions.append(SecurityEvent.occurred_at < _start_of(criteria.until + timedelta(days=1)))
+    return conditions
+
+
+NEWEST_FIRST = (SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
+
+
+def search_events(country_id: int, criteria: EventCriteria, per_page: int = PER_PAGE) -> Page:
+    conditions = event_conditions(country_id, criteria)
     cap = None if criteria.exact else COUNT_CAP + 1
     counted = sa.select(SecurityEvent.id).where(*conditions).limit(cap).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
@@ -89,7 +98,7 @@ def search_events(country_id: int, criteria: EventCriteria, per_page: int = PER_
     rows = db.session.scalars(
         sa.select(SecurityEvent)
         .where(*conditions)
-        .order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
+        .order_by(*NEWEST_FIRST)
         .limit(per_page + 1)
         .offset((criteria.page - 1) * per_page)
     ).all()
@@ -101,3 +110,9 @@ def search_events(country_id: int, criteria: EventCriteria, per_page: int = PER_
         more=more,
         has_next=len(rows) > per_page,
     )
+
+
+def all_events(country_id: int, criteria: EventCriteria):
+    """Every event of ``criteria``, newest first, streamed (the export)."""
+    statement = sa.select(SecurityEvent.__table__).where(*event_conditions(country_id, criteria)).order_by(*NEWEST_FIRST)
+    return db.session.connection().execute(statement, execution_options={"yield_per": STREAM_BATCH})
