@@ -64,3 +64,172 @@ def test_cluster_starts(cluster):
         assert response.status_code == 200
         seen.add(response.headers["X-Upstream"])
     assert seen == {server.address for server in cluster.servers}
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def wait_for_mail(smtp, recipient: str, timeout: float = 30) -> dict:
+    """The first mail to ``recipient`` (the servers' delivery threads send it after commit)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for message in list(smtp.messages):
+            if recipient in message["to"]:
+                return message
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {recipient} within {timeout} s")
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def logged_in_as(session: requests.Session, url: str, name: str) -> bool:
+    """Whether ``session``'s cookie is a live sign-in session on the server at ``url``."""
+    response = session.get(url + "/", timeout=10, allow_redirects=False)
+    if response.status_code in (302, 303) and "/login" in response.headers["Location"]:
+        return False
+    assert response.status_code == 200, response.status_code
+    assert name in response.text
+    return True
+
+
+def upstreams_between(cluster, start: float, end: float) -> dict[str, int]:
+    """Requests per upstream server in nginx's access log between two moments."""
+    counts = {}
+    for entry in cluster.nginx.log_lines():
+        if start <= entry["time"] <= end:
+            for address in entry["upstream"].split(", "):
+                counts[address] = counts.get(address, 0) + 1
+    return counts
+
+
+# --- The browser journey ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_browser_journey_across_both_servers(cluster, page, browser_context):
+    from playwright.sync_api import expect
+
+    started = time.time()
+    smtp = cluster.smtp
+    page.goto(cluster.url + "/login")
+    page.get_by_label("Username").fill("nimic.admin")
+    page.get_by_label("Password").fill(cluster.setup["password"])
+    page.get_by_role("button", name="Log in").click()
+
+    # Register an authority with its first user.
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Register authority").click()
+    page.fill("#official_name", "Latvijas Nacionālā bibliotēka")
+    page.fill("#informal_name", "Bibliotēka")
+    page.fill("#phone", "+371 64112345")
+    page.fill("#email", "info@cesis.lv.example")
+    page.fill("#street_address", "Raunas iela 4")
+    page.fill("#postal_code", "LV-4101")
+    page.fill("#city", "Cēsis")
+    page.fill("#first_name", "Ilze")
+    page.fill("#surname", "Bērziņa")
+    page.fill("#user_email", "ilze.berzina@cesis.lv.example")
+    page.select_option("#user_language", "en")
+    page.get_by_role("button", name="Register authority").click()
+    expect(page.locator(".flash-username")).to_contain_text("never sent by e-mail")
+    expect(page).to_have_url(re.compile(r"/authorities/\d+/modules$"))
+    authority_id = int(re.search(r"/authorities/(\d+)/", page.url).group(1))
+
+    # Grant a module.
+    page.get_by_role("link", name="SVC — Services").click()
+    page.get_by_role("radio", name="authority").check()
+    page.get_by_role("button", name="Grant access").click()
+    expect(page.locator(".module-row", has_text="SVC — Services")).to_contain_text("authority")
+
+    # Register a user with a right in that module.
+    page.goto(f"{cluster.url}/authorities/{authority_id}/users")
+    page.get_by_role("link", name="Register user").click()
+    page.fill("#first_name", "Mārtiņš")
+    page.fill("#surname", "Liepiņš")
+    page.fill("#email", "martins.liepins@cesis.lv.example")
+    page.select_option("#language", "en")
+    page.get_by_label("Right SEND").check()
+    page.get_by_role("button", name="Register user").click()
+    notice = page.locator(".flash-username")
+    expect(notice).to_contain_text("never sent by e-mail")
+    username = re.search(r"The username is (\S+)\. ", notice.inner_text()).group(1)
+    mail = wait_for_mail(smtp, "martins.liepins@cesis.lv.example")
+    password = mail["body"].split("Your temporary password: ")[1].split()[0]
+
+    # The new user logs in (another browser profile) and sets a password.
+    other = browser_context.browser.new_context(locale="en-GB")
+    try:
+        own = other.new_page()
+        own.goto(cluster.url + "/login")
+        own.get_by_label("Username").fill(username)
+        own.get_by_label("Password").fill(password)
+        own.get_by_role("button", name="Log in").click()
+        expect(own).to_have_url(re.compile(r"/account/password$"))
+        own.get_by_label("Current password").fill(password)
+        own.get_by_label("New password", exact=True).fill("Cēsis-Pils-2026")
+        own.get_by_label("Repeat the new password").fill("Cēsis-Pils-2026")
+        own.get_by_role("button", name="Change password").click()
+        expect(own.get_by_role("heading", level=1)).to_contain_text("Mārtiņš")
+        journey_end = time.time()
+
+        # The journey's requests landed on both servers (nginx's log names the upstream).
+        served = upstreams_between(cluster, started, journey_end + 1)
+        print(f"\nbrowser journey: requests per server {served}")
+        assert set(served) == {server.address for server in cluster.servers}, served
+        assert min(served.values()) >= 5, served
+
+        # The user's session, replayed straight against each server: valid on both.
+        cookie = next(c for c in other.cookies() if c["name"] == "imi_session")
+        user_agent = own.evaluate("navigator.userAgent")
+        replay = requests.Session()
+        replay.headers["User-Agent"] = user_agent
+        replay.cookies.set(cookie["name"], cookie["value"], domain="127.0.0.1")
+        first, second = cluster.servers
+        assert logged_in_as(replay, first.url, "Mārtiņš")
+        assert logged_in_as(replay, second.url, "Mārtiņš")
+
+        # Logging out on the first server ends the session on the second, and through nginx.
+        token = csrf_token(replay.get(first.url + "/", timeout=10).text)
+        logout = replay.post(first.url + "/logout", data={"csrf_token": token}, timeout=10, allow_redirects=False)
+        assert logout.status_code == 303
+        stale = requests.Session()
+        stale.headers["User-Agent"] = user_agent
+        stale.cookies.set(cookie["name"], cookie["value"], domain="127.0.0.1")
+        assert not logged_in_as(stale, second.url, "Mārtiņš")
+        assert not logged_in_as(stale, first.url, "Mārtiņš")
+        own.goto(cluster.url + "/")
+        expect(own).to_have_url(re.compile(r"/login"))
+    finally:
+        other.close()
+
+
+def test_login_limit_counts_across_servers(cluster):
+    """Failed logins alternated between the two servers hit the per-address limit at the
+    count one server allows (LOGIN_LIMIT_PER_ADDRESS, 10 per minute): the counter is Redis."""
+    cluster.redis.client().flushdb()
+    try:
+        browser = requests.Session()
+        statuses = []
+        for attempt in range(11):
+            server = cluster.servers[attempt % 2]
+            token = csrf_token(browser.get(server.url + "/login", timeout=10).text)
+            response = browser.post(
+                server.url + "/login",
+                data={"csrf_token": token, "username": f"nobody{attempt}", "password": "Wrong-Password-1"},
+                timeout=10,
+            )
+            statuses.append(response.status_code)
+        assert statuses == [422] * 10 + [429], statuses
+        # The other server refuses this address as well.
+        token = csrf_token(browser.get(cluster.servers[0].url + "/login", timeout=10).text)
+        response = browser.post(
+            cluster.servers[0].url + "/login",
+            data={"csrf_token": token, "username": "nobody-else", "password": "Wrong-Password-1"},
+            timeout=10,
+        )
+        assert response.status_code == 429
+    finally:
+        cluster.redis.client().flushdb()
