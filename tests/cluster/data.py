@@ -24,7 +24,8 @@ def seed(database_url: str) -> dict:
         factory = Factory(db)
         nimic = factory.nimic("LV")
         factory.user(nimic, username="nimic.admin", is_admin=True, first_name="Līga", surname="Ozoliņa")
-        svc = factory.module("SVC")
+        # An information-request module: its access has settings (may refuse requests …) to edit.
+        svc = factory.module("SVC", is_information_request=True)
         svc.name_en = "Services"
         searched = []
         for number in range(300):

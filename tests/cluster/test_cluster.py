@@ -19,7 +19,10 @@ import time
 import pytest
 import requests
 
-from .conftest import DEPLOY, NGINX, TEMP_PATHS, missing
+from .conftest import BIN, DEPLOY, NGINX, TEMP_PATHS, missing
+
+LOCUST = BIN / "locust"
+LOCUSTFILE = os.path.join(os.path.dirname(__file__), "locustfile.py")
 
 pytestmark = pytest.mark.cluster
 
@@ -233,3 +236,198 @@ def test_login_limit_counts_across_servers(cluster):
         assert response.status_code == 429
     finally:
         cluster.redis.client().flushdb()
+
+
+# --- The load phase, with a server lost ---------------------------------------------------------
+
+LOAD_USERS = 8
+LOAD_SECONDS = 60
+KILL_AFTER = 20  # seconds into the load
+DOWN_FOR = 5  # seconds before the killed server is started again
+
+
+def run_locust(cluster, directory, users=LOAD_USERS, seconds=LOAD_SECONDS, wait="0.1,0.5") -> subprocess.Popen:
+    import json
+
+    (directory / "records").mkdir(parents=True, exist_ok=True)
+    (directory / "setup.json").write_text(json.dumps(cluster.setup))
+    env = {
+        **os.environ,
+        "CLUSTER_SETUP": str(directory / "setup.json"),
+        "CLUSTER_RECORD_DIR": str(directory / "records"),
+        "CLUSTER_WAIT": wait,
+    }
+    out = open(directory / "locust.log", "w")
+    try:
+        return subprocess.Popen(
+            [str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(users),
+             "-t", f"{seconds}s", "--host", cluster.url, "--csv", str(directory / "load"), "--only-summary",
+             "--exit-code-on-error", "0"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    finally:
+        out.close()
+
+
+def locust_totals(directory) -> dict:
+    import csv
+
+    with open(directory / "load_stats.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    total = next(row for row in rows if row["Name"] == "Aggregated")
+    return {
+        "requests": int(total["Request Count"]),
+        "failures": int(total["Failure Count"]),
+        "requests_per_second": round(float(total["Requests/s"]), 1),
+        "p50_ms": int(float(total["50%"])),
+        "p95_ms": int(float(total["95%"])),
+        "by_name": {row["Name"]: (int(row["Request Count"]), int(row["Failure Count"]), int(float(row["95%"]))) for row in rows if row["Name"] != "Aggregated"},
+    }
+
+
+def read_records(directory) -> list[dict]:
+    import json
+
+    entries = []
+    for path in (directory / "records").glob("*.jsonl"):
+        entries.extend(json.loads(line) for line in path.read_text().splitlines() if line.strip())
+    return entries
+
+
+def query(cluster, sql, *params):
+    import psycopg
+
+    with psycopg.connect(cluster.database_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_load_with_a_server_killed_and_restarted(cluster, tmp_path):
+    import json
+
+    from .conftest import ARTIFACTS
+
+    smtp = cluster.smtp
+    mails_before = len(smtp.messages)
+    victim = cluster.servers[1]
+    load = run_locust(cluster, tmp_path)
+    try:
+        time.sleep(KILL_AFTER)
+        assert load.poll() is None, (tmp_path / "locust.log").read_text()
+        killed_at = time.time()
+        victim.kill()
+        time.sleep(DOWN_FOR)
+        victim.start()
+        restarted_at = time.time()
+        load.wait(LOAD_SECONDS + 60)
+    finally:
+        if load.poll() is None:
+            os.killpg(load.pid, 9)
+            load.wait()
+    log = (tmp_path / "locust.log").read_text()
+    assert load.returncode == 0, log[-3000:]
+    totals = locust_totals(tmp_path)
+    records = read_records(tmp_path)
+
+    # Errors: only requests that were in flight on the killed server. nginx passes a failed GET
+    # on to the other server, and a POST whose connection was refused; a POST that had reached
+    # the killed server is answered 502. Each simulated official has at most one request in
+    # flight, so there can be no more errors than officials, all at the moment of the kill.
+    entries = [e for e in cluster.nginx.log_lines() if e["time"] >= killed_at - LOAD_SECONDS]
+    errors = [e for e in entries if e["status"] >= 500]
+    in_flight = [e for e in errors if victim.address in e["upstream"] and e["time"] - e["duration"] <= killed_at + 0.5]
+    served = {}
+    for entry in entries:
+        last = entry["upstream"].split(", ")[-1]
+        served[last] = served.get(last, 0) + 1
+    after_restart = [e for e in entries if e["time"] > restarted_at and e["upstream"].split(", ")[-1] == victim.address]
+    retried = [e for e in entries if ", " in e["upstream"]]
+
+    # Every acknowledged change is in the database.
+    users_acknowledged = [r for r in records if r["kind"] == "user" and r["phase"] == "done" and r["ok"]]
+    users_sent = [r for r in records if r["kind"] == "user" and r["phase"] == "sent"]
+    stored = dict(query(cluster, "SELECT email, username FROM user_account WHERE email LIKE 'load-%%'"))
+    missing_users = [r for r in users_acknowledged if stored.get(r["email"]) != r["username"]]
+    edits_missing = []
+    edits_acknowledged = 0
+    for slot in cluster.setup["slots"]:
+        done = [r for r in records if r["kind"] == "edit" and r["phase"] == "done" and r["access_id"] == slot["access_id"]]
+        sent = [r for r in records if r["kind"] == "edit" and r["phase"] == "sent" and r["access_id"] == slot["access_id"]]
+        acknowledged = [r for r in done if r["ok"]]
+        edits_acknowledged += len(acknowledged)
+        (recorded,) = query(
+            cluster,
+            "SELECT count(*) FROM history_entry WHERE action = 'module_access.updated' AND authority_id = %s",
+            slot["authority_id"],
+        )[0]
+        if not len(acknowledged) <= recorded <= len(sent):
+            edits_missing.append((slot["access_id"], len(acknowledged), recorded, len(sent)))
+        if acknowledged:
+            # The stored value is the last acknowledged one, or that of a later, unanswered save.
+            (value,) = query(cluster, "SELECT may_refuse_requests FROM module_access WHERE id = %s", slot["access_id"])[0]
+            last = max(acknowledged, key=lambda r: r["time"])
+            later = {r["value"] for r in sent if r["time"] > last["time"]}
+            if value != last["value"] and value not in later:
+                edits_missing.append((slot["access_id"], "value", value, last["value"]))
+
+    # run-jobs on both servers at once: each job's work is done once.
+    runs = [server.flask("imi", "run-jobs") for server in cluster.servers]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    reports = [out for out, _err in outputs]
+    queued = sum(int(m) for out in reports for m in re.findall(r"password-reminders: (\d+) reminders? queued", out))
+    skipped = sum(out.count("skipped: running on another server") for out in reports)
+    reminded = cluster.setup["reminded"]
+    deadline = time.time() + 30
+    while time.time() < deadline and not all(any(r in m["to"] for m in smtp.messages) for r in reminded):
+        time.sleep(0.2)
+
+    # No mail twice: one per recipient (every address here receives one mail).
+    time.sleep(2)
+    messages = smtp.messages[mails_before:]
+    per_recipient = {}
+    for message in messages:
+        for recipient in message["to"]:
+            per_recipient[recipient] = per_recipient.get(recipient, 0) + 1
+    duplicates = {r: n for r, n in per_recipient.items() if n > 1}
+    message_ids = [m["message"]["Message-ID"] for m in messages]
+    outbox = dict(query(cluster, "SELECT status::text, count(*) FROM outbox_message GROUP BY status"))
+    unsent = query(cluster, "SELECT recipient, status::text FROM outbox_message WHERE status::text NOT IN ('sent', 'SENT')")
+    acknowledged_unmailed = [r["email"] for r in users_acknowledged if r["email"] not in per_recipient]
+
+    summary = {
+        "officials": LOAD_USERS, "seconds": LOAD_SECONDS, "killed_after_s": KILL_AFTER, "down_for_s": DOWN_FOR,
+        **{k: v for k, v in totals.items() if k != "by_name"},
+        "nginx_errors": len(errors), "errors_in_flight_on_killed_server": len(in_flight),
+        "retried_on_the_other_server": len(retried),
+        "served_per_server": served, "served_by_restarted_server": len(after_restart),
+        "users_registered_acknowledged": len(users_acknowledged), "users_registration_attempts": len(users_sent),
+        "edits_acknowledged": edits_acknowledged,
+        "mails": len(messages), "duplicate_mails": duplicates, "outbox": outbox,
+        "acknowledged_users_not_mailed_yet": acknowledged_unmailed,
+        "run_jobs_reports": reports, "reminders_queued": queued, "jobs_skipped_for_the_other_server": skipped,
+        "by_name": totals["by_name"],
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "load.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    print(
+        f"\nload: {totals['requests']} requests in {LOAD_SECONDS} s ({totals['requests_per_second']}/s), "
+        f"{totals['failures']} failed (nginx: {len(errors)} errors, {len(in_flight)} in flight on the killed server), "
+        f"p50 {totals['p50_ms']} ms, p95 {totals['p95_ms']} ms; per server {served}; "
+        f"{len(retried)} retried on the other server; {len(users_acknowledged)} users and {edits_acknowledged} "
+        f"edits acknowledged; {len(messages)} mails; unsent outbox {unsent}"
+    )
+
+    assert not missing_users, missing_users
+    assert not edits_missing, edits_missing
+    assert users_acknowledged and edits_acknowledged
+    assert not duplicates, duplicates
+    assert len(set(message_ids)) == len(message_ids)
+    assert queued == len(reminded), reports
+    assert all(per_recipient.get(r) == 1 for r in reminded), per_recipient
+    # A registration's mail may be held only by a claim of the killed server (sent after it expires).
+    claimed = {recipient for recipient, status in unsent}
+    assert all(email in claimed for email in acknowledged_unmailed), (acknowledged_unmailed, unsent)
+    assert len(errors) == len(in_flight), errors
+    assert totals["failures"] <= LOAD_USERS and len(errors) <= LOAD_USERS, summary
+    assert all(server.address in served for server in cluster.servers), served
+    assert after_restart, "the restarted server got no requests"
