@@ -12,6 +12,7 @@ per second, p50 and p95 (Locust's aggregate) for each.
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,7 @@ def main():
         smtp.stop()
         redis.stop()
         postgres.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
