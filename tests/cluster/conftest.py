@@ -316,7 +316,6 @@ def server_environment(database_url: str, redis_url: str, smtp: SMTPServer, base
         "IMI_MAIL_SERVER": "127.0.0.1",
         "IMI_MAIL_PORT": str(smtp.port),
         "IMI_MAIL_USE_TLS": "false",
-        "IMI_MAIL_TIMEOUT": "10",
         # Plain HTTP on loopback: the cookie cannot be Secure, and nobody here has a second factor.
         "IMI_SESSION_COOKIE_SECURE": "false",
         "IMI_SECOND_FACTOR_REQUIRED": "none",
