@@ -59,13 +59,15 @@ run: venv translations
 # --- make test -----------------------------------------------------------------
 
 # The browser and database tests use Debian's Chromium and a throwaway PostgreSQL
-# cluster. As root, install what is missing; otherwise those tests are skipped
+# cluster; the cluster test also nginx and Redis (started by the test on loopback). As root, install what is missing; otherwise those tests are skipped
 # (and fail under CI=true).
 test-system-packages:
 	@if [ "$$(id -u)" -ne 0 ]; then \
 	  [ -x /usr/bin/chromium ] || echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install chromium)"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "note: PostgreSQL missing; PostgreSQL tests will be skipped (apt-get install postgresql)"; \
 	  command -v java >/dev/null || echo "note: Java missing; the HTML checks will be skipped (apt-get install default-jre-headless)"; \
+	  [ -x /usr/sbin/nginx ] || echo "note: nginx missing; the cluster test will be skipped (apt-get install nginx)"; \
+	  command -v redis-server >/dev/null 2>&1 || echo "note: redis-server missing; the cluster test will be skipped (apt-get install redis-server)"; \
 	  exit 0; \
 	fi; \
 	packages=""; \
@@ -73,6 +75,8 @@ test-system-packages:
 	command -v java >/dev/null || packages="$$packages default-jre-headless"; \
 	command -v npm >/dev/null || packages="$$packages npm"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages="$$packages postgresql"; \
+	[ -x /usr/sbin/nginx ] || packages="$$packages nginx"; \
+	command -v redis-server >/dev/null 2>&1 || packages="$$packages redis-server"; \
 	if [ -n "$$packages" ]; then \
 	  echo "installing:$$packages"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$packages; \

@@ -33,6 +33,31 @@ def suggest_username(first_name: str, surname: str) -> str:
     return f"{base}{n}"
 
 
+def _insert_with_username(authority: Authority, username: str | None, attempts: int = 20, **fields) -> User:
+    """Insert a user of ``authority`` with ``username`` or, without one, a suggested one.
+
+    Two namesakes registered at the same moment (by two workers or two servers) get the same
+    suggestion; the unique index lets one insert win, and the other takes the next free
+    username. The insert runs in a savepoint, so only it is undone. Eight officials registering
+    "Lietotājs1" at once on two servers lost five times in a row, hence the many attempts.
+    """
+    db.session.flush()  # the caller's pending changes (a new authority) stay outside the savepoint
+    for attempt in range(attempts):
+        user = User(
+            authority_id=authority.id,
+            username=username or suggest_username(fields["first_name"], fields["surname"]),
+            **fields,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+            user.authority = authority
+            return user
+        except sa.exc.IntegrityError as error:
+            if username or attempt == attempts - 1 or "username" not in str(error.orig):
+                raise
+
+
 def issue_temporary_password(user: User, *, actor: User | None, reason: str, send_mail: bool = True) -> str:
     """Give ``user`` a new temporary password and mail it (never the username, R-2.1.2, R-3.7).
 
@@ -78,17 +103,16 @@ def register_user(
 
     Returns the user and the temporary password; views never show the password (R-2.1.2).
     """
-    user = User(
-        authority=authority,
+    user = _insert_with_username(
+        authority,
+        username,
         first_name=first_name.strip(),
         surname=surname.strip(),
         email=email.strip(),
         phone=phone.strip(),
         language=language,
         is_admin=is_admin,
-        username=username or suggest_username(first_name, surname),
     )
-    db.session.add(user)
     password = issue_temporary_password(user, actor=actor, reason="registered", send_mail=send_mail)
     db.session.flush()
     history.record_user_change(
