@@ -25,6 +25,11 @@ def select_locale() -> str:
     return browser_locale()
 
 
+def current_language() -> str:
+    """The language of this request's interface: "lv" or "en"."""
+    return str(flask_babel.get_locale())
+
+
 def browser_locale() -> str:
     """The language the browser asks for, else the default: for a request without a user."""
     languages = current_app.config["LANGUAGES"]

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from .. import policy
-from ..authorities.routes import general_classification_choices, language
+from ..authorities.loading import general_classification_choices, language
 from ..exports import criteria_args, csv_response, export_filename
 from ..htmx import is_htmx, render
 from ..models import AuthorityStatus

@@ -50,8 +50,18 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models import Authority, AuthorityStatus, fold
+
+# How each reason of a likely duplicate reads beside it.
+DUPLICATE_REASONS = {
+    "same_name": _l("same name"),
+    "similar_name": _l("similar name"),
+    "same_email": _l("same e-mail"),
+    "same_website": _l("same website"),
+}
 
 __all__ = [
     "CANDIDATE_LIMIT",

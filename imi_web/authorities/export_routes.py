@@ -17,7 +17,7 @@ from ..models.people import user_module_right
 from ..security_events import EXPORTED_AUTHORITIES, EXPORTED_USERS
 from ..templating import history_value
 from . import bp
-from .routes import language, load_authority
+from .loading import language, load_authority
 from .search import STREAM_BATCH, Criteria, managed_search
 
 

@@ -17,6 +17,8 @@ from ..refusals import Refused, apply_to_form
 from . import bp
 from .forms import NO_DELEGATION, AccessManagerForm, DelegationForm
 from .management import add_manager, manager_candidates, remove_manager, set_delegation
+from .loading import language, load_authority
+from .tabs import tab_context
 
 # --- what the tab shows (every view of the tab, page or partial alike) ----------------------
 
@@ -59,14 +61,10 @@ def delegation_form_for(authority: Authority, **kw) -> DelegationForm:
 
 
 def _language() -> str:
-    from .routes import language
-
     return language()
 
 
 def _tab(authority: Authority, status: int = 200, partial: str = "authorities/_tabs.html", **extra):
-    from .routes import tab_context
-
     return render("authorities/show.html", partial, status=status, **tab_context(authority, "management", **extra))
 
 
@@ -87,8 +85,6 @@ def _refused(authority: Authority, partial: str, target: str, **extra):
 
 
 def _load(authority_id: int) -> Authority:
-    from .routes import load_authority
-
     return load_authority(authority_id)
 
 

@@ -29,6 +29,8 @@ from .retirement import (
     reactivate_authority,
     suspend_all_modules,
 )
+from .loading import load_authority
+from .tabs import tab_context
 
 CHANGED_MEANWHILE = _l("Someone else changed this authority meanwhile. Try again.")
 
@@ -55,15 +57,11 @@ def _retirement_details():
 
 
 def _load(authority_id: int) -> Authority:
-    from .routes import load_authority
-
     return load_authority(authority_id)
 
 
 def _section(authority: Authority, status: int = 200, **extra):
     """The section for htmx, the tab "Authority" as a page otherwise."""
-    from .routes import tab_context
-
     return render(
         "authorities/show.html",
         "authorities/_retirement.html",

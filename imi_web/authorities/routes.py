@@ -1,7 +1,6 @@
 """Views: load the objects (404) → check the policy (403) → call an operation → commit once."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -9,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import history as history_module
 from .. import policy
 from ..extensions import db
 from ..inputs import db_int
@@ -17,21 +15,17 @@ from ..htmx import is_htmx, render
 from ..models import (
     Authority,
     AuthorityStatus,
-    ClassificationEntry,
-    ClassificationList,
-    HistoryEntry,
     Module,
     ModuleAccess,
-    ModuleRight,
     ModuleRole,
-    User,
     fold,
 )
 from . import bp
 from ..refusals import Refused, apply_to_form
 from ..templating import history_value
-from .duplicates import find_duplicates
-from .module_tab import module_rows
+from .duplicates import DUPLICATE_REASONS, find_duplicates
+from .loading import general_classification_choices, language, load_access, load_authority
+from .tabs import EDIT_MODE, TABS, edit_mode, history_context, start_editing, tab_context
 from .search import Criteria, search_managed
 from .forms import (
     EditAuthorityForm,
@@ -46,7 +40,6 @@ from .operations import (
     AUTHORITY_FIELDS,
     CONFLICT,
     SETTINGS,
-    access_managers,
     grant_module_access,
     linked_coordinator_choices,
     register_authority,
@@ -56,49 +49,7 @@ from .operations import (
     update_module_access,
 )
 
-TABS = ("authority", "classification", "modules", "users", "management")
-DUPLICATE_REASONS = {
-    "same_name": _l("same name"),
-    "similar_name": _l("similar name"),
-    "same_email": _l("same e-mail"),
-    "same_website": _l("same website"),
-}
-HISTORY_PER_PAGE = 25
 
-
-# --- loading (404) and access (403) ---------------------------------------------------
-
-
-# Built once: ``session.get`` builds its statement anew on every call, which costs more than running it.
-_AUTHORITY = sa.select(Authority).where(Authority.id == sa.bindparam("id"))
-
-
-def load_authority(authority_id: int) -> Authority:
-    user = policy.acting_user()
-    # The user's own authority came with the user (load_user): no query for it.
-    if user.authority_id == authority_id:
-        authority = user.authority
-    else:
-        authority = db.session.scalar(_AUTHORITY, {"id": authority_id})
-    if authority is None:
-        abort(404)
-    policy.require_visible(policy.may_view_authority(user, authority))
-    return authority
-
-
-def load_access(authority_id: int, access_id: int) -> ModuleAccess:
-    authority = load_authority(authority_id)
-    access = db.get_or_404(ModuleAccess, access_id)
-    if access.authority_id != authority.id:
-        abort(404)
-    policy.require(policy.may_manage_module(current_user, authority, access.module))
-    return access
-
-
-def language() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale())
 
 
 # --- "Managed authorities" (R-3.0, R-4.2) ---------------------------------------------------
@@ -138,19 +89,6 @@ def index():
 
 # --- registering an authority (R-2.0, R-2.1.1–R-2.1.3, R-2.1.6) -----------------------------
 
-
-_GENERAL_CLASSIFICATION = (
-    sa.select(ClassificationEntry.id, ClassificationEntry.name_lv, ClassificationEntry.name_en)
-    .join(ClassificationList)
-    .where(ClassificationList.module_id.is_(None))
-    .order_by(ClassificationList.code, ClassificationEntry.position)
-)
-
-
-def general_classification_choices(lang: str | None = None) -> list[tuple[int, str]]:
-    lang = lang or language()
-    entries = db.session.connection().execute(_GENERAL_CLASSIFICATION)
-    return [SelectChoice(id_, name_lv if lang == "lv" else name_en) for id_, name_lv, name_en in entries]
 
 
 def duplicate_fingerprint(form) -> str:
@@ -216,20 +154,6 @@ def detail(authority_id):
     return redirect(url_for("authorities.show", authority_id=authority_id, tab="authority"))
 
 
-# R-3.2: "Edit authority" unlocks the data on the tabs "Classification", "Modules" and
-# "Management details" too, until "Finish editing". The mode is remembered in the session
-# per authority; it only decides what the tabs offer — each change is still authorized by the
-# policy on its own route.
-EDIT_MODE = "editing_authority"
-
-
-def start_editing(authority: Authority) -> None:
-    session[EDIT_MODE] = authority.id
-
-
-def edit_mode(authority: Authority) -> bool:
-    return session.get(EDIT_MODE) == authority.id and policy.may_edit_authority(policy.acting_user(), authority)
-
 
 @bp.app_context_processor
 def _edit_mode():
@@ -249,45 +173,6 @@ def finish_editing(authority_id):
     return redirect(url_for("authorities.show", authority_id=authority.id, tab=tab), 303)
 
 
-def tab_context(authority: Authority, tab: str, **extra) -> dict:
-    context = {"authority": authority, "tab": tab, "tabs": TABS, "lang": language(), **extra}
-    context["may_edit"] = policy.may_edit_authority(policy.acting_user(), authority)
-    if tab == "modules":
-        context.update(modules_context(authority))
-    elif tab == "users":
-        context["may_manage_users"] = policy.may_manage_users(current_user, authority)
-        context["users"] = db.session.scalars(
-            sa.select(User)
-            .where(User.authority_id == authority.id)
-            .options(selectinload(User.module_rights).joinedload(ModuleRight.module))
-            .order_by(User.surname, User.first_name)
-        ).all()
-    elif tab == "management":
-        context["managers"] = access_managers(authority)
-        context["admins"] = [user for user in authority.users if user.is_admin]
-        context.update(history_context(authority))
-    return context
-
-
-def history_context(authority: Authority) -> dict:
-    """One page of the authority's update history, newest first (R-3.5): ``?history_page=N``."""
-    page = max(db_int(request.args.get("history_page"), default=1), 1)
-    entries = db.session.scalars(
-        sa.select(HistoryEntry)
-        .where(HistoryEntry.authority_id == authority.id)
-        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-        .limit(HISTORY_PER_PAGE + 1)
-        .offset((page - 1) * HISTORY_PER_PAGE)
-    ).all()
-    shown = entries[:HISTORY_PER_PAGE]
-    return {
-        "history": shown,
-        "history_labels": history_module.code_labels(shown, language()),
-        "history_page": page,
-        "history_older": len(entries) > HISTORY_PER_PAGE,
-    }
-
-
 @bp.get("/<int:authority_id>/management/history")
 @login_required
 def history(authority_id):
@@ -298,19 +183,6 @@ def history(authority_id):
         return redirect(url_for("authorities.show", authority_id=authority.id, tab="management", **request.args), 303)
     return render_template("authorities/_history.html", authority=authority, **history_context(authority))
 
-
-def modules_context(authority: Authority) -> dict:
-    """Tab Modules: the accesses as rows (``module_tab``), and the modules the user may grant."""
-    user = policy.acting_user()
-    accesses, without = module_rows(authority.id)
-    grantable = []
-    if policy.may_grant_modules(user, authority):
-        grantable = [module for module in without if policy.may_manage_module(user, authority, module)]
-    return {
-        "accesses": accesses,
-        "grantable": grantable,
-        "may_manage": {a.id: policy.may_manage_module(user, authority, a.module) for a in accesses},
-    }
 
 
 @bp.get("/<int:authority_id>/<any(authority, classification, modules, users, management):tab>")

@@ -13,7 +13,9 @@ from .. import policy
 from ..authorities.forms import authority_data, chosen_classification, first_user_data
 from ..authorities.operations import AUTHORITY_FIELDS, CONFLICT
 from ..authorities.duplicates import find_duplicates
-from ..authorities.routes import DUPLICATE_REASONS, general_classification_choices, start_editing
+from ..authorities.duplicates import DUPLICATE_REASONS
+from ..authorities.loading import general_classification_choices
+from ..authorities.tabs import start_editing
 from ..extensions import db
 from ..inputs import db_int
 from ..htmx import redirect_to, render

@@ -24,6 +24,9 @@ from .operations import (
     reset_password,
     set_rights,
 )
+# The module, not its function: authorities.operations → users.operations → this package
+# would otherwise import it half-built.
+from ..authorities import tabs
 
 
 def load_authority(authority_id: int) -> Authority:
@@ -70,16 +73,12 @@ def chosen_rights(form) -> list[ModuleRight]:
 
 def tab(authority: Authority, status=200, **extra):
     """The "Users" tab: the whole page, or for htmx the tab block."""
-    from ..authorities.routes import tab_context
-
-    return render("authorities/show.html", "authorities/_tabs.html", status=status, **tab_context(authority, "users", **extra))
+    return render("authorities/show.html", "authorities/_tabs.html", status=status, **tabs.tab_context(authority, "users", **extra))
 
 
 def row(authority: Authority, user: User, status=200, **extra):
     """One user's row (or its form) for htmx; the whole tab otherwise."""
-    from ..authorities.routes import tab_context
-
-    context = tab_context(authority, "users", **extra)
+    context = tabs.tab_context(authority, "users", **extra)
     return render("authorities/show.html", "users/_user_row.html", status=status, user=user, **context)
 
 
