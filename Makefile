@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/*.po)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv translations test-system-packages test-tools
+.PHONY: help run test venv translations test-system-packages test-tools mutation
 
 help:
 	@echo "make run    start the demo on http://127.0.0.1:$(PORT) (PORT=... to change)"
@@ -97,3 +97,10 @@ test: venv translations test-system-packages test-tools
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
+
+# --- make mutation (long: not part of make test) ---------------------------------
+
+# Mutation testing of the rules' modules ([tool.mutmut] in pyproject.toml); results in mutants/.
+mutation: venv translations
+	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2}
+	$(BIN)/mutmut results

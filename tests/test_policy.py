@@ -36,3 +36,33 @@ def test_deactivated_authorities_lose_everything(factory):
     nimic.status = AuthorityStatus.DEACTIVATED
     assert not policy.may_administer(admin)
     assert not policy.may_search_directory(admin)
+
+
+def test_editing_viewing_and_rights_belong_to_managers_and_own_administrators(factory):
+    """Kills mutants that mutation testing found surviving (README "Tests"): each of the two
+    ways in (access manager, own administrator) must work alone."""
+    nimic = factory.nimic("LV")
+    manager = factory.user(nimic, is_admin=True)
+    plain = factory.authority()
+    own_admin = factory.user(plain, is_admin=True)
+    module = factory.module()
+    for may in (policy.may_edit_authority, policy.may_view_authority):
+        assert may(manager, plain)  # as access manager, not its own
+        assert may(own_admin, plain)  # as its own administrator, not a manager
+        assert not may(own_admin, factory.authority())
+        assert not may(factory.user(plain, is_admin=False), plain)
+    assert policy.may_assign_rights(own_admin, plain, module)
+    assert policy.may_grant_modules(manager, plain)
+    plain.status = AuthorityStatus.DEACTIVATED
+    assert not policy.may_grant_modules(manager, plain)  # only an active authority gets modules
+
+
+def test_second_factor_requirement_follows_the_setting(app, factory):
+    admin = factory.user(factory.nimic("LV"), is_admin=True)
+    user = factory.user(factory.authority())
+    app.config["SECOND_FACTOR_REQUIRED"] = "all"
+    assert policy.must_have_second_factor(admin) and policy.must_have_second_factor(user)
+    app.config["SECOND_FACTOR_REQUIRED"] = "administrators"
+    assert policy.must_have_second_factor(admin) and not policy.must_have_second_factor(user)
+    app.config["SECOND_FACTOR_REQUIRED"] = "none"
+    assert not policy.must_have_second_factor(admin)

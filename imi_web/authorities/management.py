@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import history
 from ..extensions import db
+from ..locking import lock_authority
 from ..models import AccessManagerLink, Authority, AuthorityStatus, DelegationScope, Module, User
 from ..refusals import Refused
 from .operations import access_managers, add_access_manager
@@ -59,7 +60,15 @@ def remove_manager(actor: User, authority: Authority, manager: Authority) -> Non
     link = _manager_link(authority, manager)
     if link is None:
         raise Refused({"manager": [_l("This authority is not an access manager of the authority.")]})
-    if len(access_managers(authority)) <= 1:
+    # Counted under the authority's lock (see locking.py): two removals at the same moment
+    # cannot both see another manager left.
+    lock_authority(authority.id)
+    others = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AccessManagerLink)
+        .where(AccessManagerLink.managed_authority_id == authority.id, AccessManagerLink.id != link.id)
+    )
+    if others == 0:
         raise Refused({"manager": [_l("The last access manager of an authority cannot be removed.")]})
     db.session.delete(link)
     history.record_authority_change(

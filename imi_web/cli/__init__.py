@@ -1,12 +1,22 @@
 """``flask --app wsgi imi …``: the system operator's commands."""
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from ..extensions import db
 from ..operator import OperatorError, add_module, bootstrap, parse_labelled
 
-imi_cli = AppGroup("imi", help="IMI access management: operator commands.")
+
+@click.group("imi", cls=AppGroup)
+@with_appcontext
+def imi_cli():
+    """IMI access management: operator commands."""
+    # Mail that a command queues is delivered in the command's own thread before it exits,
+    # never by a background thread that the exit would kill mid-send (issue 15).
+    deliverer = current_app.extensions["imi_outbox"]
+    deliverer.foreground()
+    click.get_current_context().call_on_close(deliverer.finish_foreground)
 
 
 @imi_cli.command("bootstrap")

@@ -2,17 +2,27 @@
 
 ``queue_mail`` renders a mail in the recipient's language and adds it to the current
 transaction: if the change rolls back, so does the mail. After commit a deliverer sends it
-through Flask-Mail: the per-process background thread (woken by the commit) or
-``flask imi deliver-mail``. A failed delivery stays pending with exponential back-off.
-Each message is claimed with a conditional UPDATE before sending, so concurrent deliverers
-never send the same message twice.
+through Flask-Mail: the per-process background thread of a web server (woken by the commit),
+or, in the ``flask imi …`` commands, the command's own thread before it exits. A failed
+delivery stays pending with exponential back-off.
+
+Exactly once where we can: each message is claimed with a conditional UPDATE before sending,
+so concurrent deliverers never send the same message twice. A deliverer that is stopped
+finishes the message in hand (send, then record) and claims no other: the web server's thread
+is waited for at exit, a command's first SIGTERM lets it finish, a second one (or Ctrl+C)
+releases the claim. Only a deliverer killed outright between sending and recording leaves a
+claim behind; when it runs out the mail goes again, with the same ``Message-ID`` (fixed at
+queueing), so the copy is recognisable.
 """
 
+import atexit
 import logging
 import secrets
+import signal
 import smtplib
 import sys
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -131,95 +141,193 @@ def _send(message: OutboxMessage) -> None:
             flush=True,
         )
         return
-    mail.send(
-        Message(
-            subject=message.subject,
-            recipients=[message.recipient],
-            body=message.body_text,
-            html=message.body_html,
-        )
+    outgoing = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.body_text,
+        html=message.body_html,
     )
+    outgoing.msgId = message.message_id
+    mail.send(outgoing)
 
 
-def deliver_pending(limit: int = 100) -> dict:
-    """Deliver the messages that are due; return counts of ``sent`` and ``failed`` attempts."""
+def _release(message_id: int, token: str) -> None:
+    """Give a claimed message back, due now, without counting an attempt."""
+    db.session.rollback()
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+        .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+# Whether this thread holds a claim (between claiming a message and recording the outcome);
+# the command's SIGTERM handler reads it for the main thread.
+_holding = threading.local()
+
+
+@contextmanager
+def _holding_claim():
+    _holding.claim = True
+    try:
+        yield
+    finally:
+        _holding.claim = False
+
+
+def deliver_pending(limit: int = 100, stop: threading.Event | None = None) -> dict:
+    """Deliver the messages that are due; return counts of ``sent`` and ``failed`` attempts.
+
+    Once ``stop`` (by default: this process's deliverer is stopping) is set, the message in
+    hand is finished and no other is claimed.
+    """
+    if stop is None:
+        stop = current_app.extensions["imi_outbox"].stopping
     counts = {"sent": 0, "failed": 0}
     for message_id in _due_ids(limit):
-        token = _claim(message_id)
-        if token is None:
-            continue  # another deliverer has it
-        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-        try:
-            _send(message)
-        except Exception as exc:  # SMTP errors, refused connections, timeouts …
-            attempts = message.attempts + 1
-            # Only a server's permanent refusal of the address ends the retries; an outage
-            # never does (R-6.2). Back-off is capped, so mail flows soon after it ends.
-            permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
-            db.session.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
-                .values(
-                    status=OutboxStatus.FAILED if permanent else OutboxStatus.PENDING,
-                    attempts=attempts,
-                    next_attempt_at=utcnow() + backoff(attempts),
-                    claim_token=None,
-                    claimed_until=None,
-                    # The error's class and text only: never the message body.
-                    last_error=f"{type(exc).__name__}: {exc}"[:500],
-                )
-                .execution_options(synchronize_session=False)
-            )
-            db.session.commit()
-            counts["failed"] += 1
-            log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, type(exc).__name__)
-            continue
+        if stop.is_set():
+            break
+        with _holding_claim():
+            _deliver_one(message_id, counts)
+    return counts
+
+
+def _deliver_one(message_id: int, counts: dict) -> None:
+    token = _claim(message_id)
+    if token is None:
+        return  # another deliverer has it
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    try:
+        _send(message)
+    except Exception as exc:  # SMTP errors, refused connections, timeouts …
+        attempts = message.attempts + 1
+        # Only a server's permanent refusal of the address ends the retries; an outage
+        # never does (R-6.2). Back-off is capped, so mail flows soon after it ends.
+        permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
         db.session.execute(
             sa.update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
             .values(
-                status=OutboxStatus.SENT,
-                attempts=OutboxMessage.attempts + 1,
-                sent_at=utcnow(),
+                status=OutboxStatus.FAILED if permanent else OutboxStatus.PENDING,
+                attempts=attempts,
+                next_attempt_at=utcnow() + backoff(attempts),
                 claim_token=None,
                 claimed_until=None,
-                last_error="",
-                # Bodies may hold a temporary password: keep no copy once it is sent.
-                body_text="",
-                body_html=None,
+                # The error's class and text only: never the message body.
+                last_error=f"{type(exc).__name__}: {exc}"[:500],
             )
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        counts["sent"] += 1
-    return counts
+        counts["failed"] += 1
+        log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, type(exc).__name__)
+        return
+    except BaseException:
+        # Interrupted (a second SIGTERM, Ctrl+C): whether the server took the mail is unknown;
+        # give it back at once rather than after the claim runs out (same Message-ID if resent).
+        _release(message_id, token)
+        raise
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+        .values(
+            status=OutboxStatus.SENT,
+            attempts=OutboxMessage.attempts + 1,
+            sent_at=utcnow(),
+            claim_token=None,
+            claimed_until=None,
+            last_error="",
+            # Bodies may hold a temporary password: keep no copy once it is sent.
+            body_text="",
+            body_html=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    counts["sent"] += 1
 
 
 class DeliveryThread:
-    """One background deliverer per app process, woken after a commit that queued mail."""
+    """The deliverer of one app process.
+
+    In a web server: a background thread, woken after a commit that queued mail, and waited
+    for at exit (a worker's graceful stop), so that it finishes the message in hand.
+    In a ``flask imi`` command (``foreground()``): no thread; the command delivers what it
+    queued in its own thread before it exits.
+    """
 
     def __init__(self, app):
         self.app = app
         self.event = threading.Event()
+        self.stopping = threading.Event()
         self.thread = None
         self.lock = threading.Lock()
+        self.in_foreground = False
+        self.queued = False
+        self.previous_sigterm = None
 
     def wake(self):
+        if self.in_foreground:
+            self.queued = True
+            return
         with self.lock:
+            if self.stopping.is_set():
+                return
             if self.thread is None or not self.thread.is_alive():
+                if self.thread is None:
+                    atexit.register(self.stop)
                 self.thread = threading.Thread(target=self._run, name="imi-outbox", daemon=True)
                 self.thread.start()
         self.event.set()
 
     def _run(self):
-        while True:
+        while not self.stopping.is_set():
             self.event.wait(timeout=60)
             self.event.clear()
+            if self.stopping.is_set():
+                break
             try:
                 with self.app.app_context():
-                    deliver_pending()
+                    deliver_pending(stop=self.stopping)
             except Exception:  # keep the thread alive; the next wake or minute retries
                 log.exception("outbox delivery failed")
+
+    def stop(self, timeout: float | None = None):
+        """Let the thread finish the message in hand and end (called at exit)."""
+        if timeout is None:
+            timeout = float(self.app.config.get("MAIL_TIMEOUT") or 10) + 5
+        with self.lock:
+            self.stopping.set()
+            self.event.set()
+            thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def foreground(self):
+        """For a command: deliver in the calling thread; SIGTERM lets the message in hand finish."""
+        self.in_foreground = True
+        if threading.current_thread() is threading.main_thread():
+            self.previous_sigterm = signal.signal(signal.SIGTERM, self._terminate)
+
+    def _terminate(self, signum, frame):
+        if getattr(_holding, "claim", False) and not self.stopping.is_set():
+            self.stopping.set()  # finish this message (send, record), claim no other
+            return
+        raise SystemExit(128 + signum)
+
+    def finish_foreground(self):
+        """At the end of a command: deliver what it queued, unless it was asked to stop."""
+        try:
+            if self.queued and not self.stopping.is_set():
+                self.queued = False
+                deliver_pending(limit=1000)
+        finally:
+            self.in_foreground = False
+            if self.previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self.previous_sigterm)
+                self.previous_sigterm = None
 
 
 def init_app(app):

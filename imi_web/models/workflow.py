@@ -1,8 +1,11 @@
 """Invitations, the history (audit trail) and the mail outbox."""
 
 from datetime import datetime
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -78,6 +81,11 @@ class HistoryEntry(db.Model):
     changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
+def new_message_id() -> str:
+    """A unique ``Message-ID`` in this installation's domain (taken from ``BASE_URL``)."""
+    return make_msgid("imi", domain=urlsplit(current_app.config["BASE_URL"]).hostname or "imi.invalid")
+
+
 class OutboxMessage(db.Model):
     """A mail waiting to be delivered (R-6.2), written in the transaction that causes it."""
 
@@ -100,6 +108,9 @@ class OutboxMessage(db.Model):
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Message-ID header, fixed when the mail is queued: a copy sent again after a deliverer
+    # died between sending and recording it carries the same one, so it is recognisable.
+    message_id: Mapped[str] = mapped_column(sa.String(250), default=lambda: new_message_id())
 
 
 class JobLock(db.Model):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import history, security_events, sessions
 from ..extensions import db
+from ..locking import lock_authority
 from ..mail.outbox import queue_mail
 from ..models import Authority, HistoryEntry, Module, ModuleRight, User, fold, utcnow
 from ..refusals import Refused
@@ -155,6 +156,18 @@ def administrators(authority: Authority) -> list[User]:
     return [user for user in authority.users if user.is_admin]
 
 
+def _is_last_administrator(user: User) -> bool:
+    """Whether ``user`` is the authority's only administrator, counted under the authority's lock
+    (see locking.py), so two requests demoting or deleting each other cannot both pass."""
+    lock_authority(user.authority_id)
+    others = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.authority_id == user.authority_id, User.is_admin.is_(True), User.id != user.id)
+    )
+    return others == 0
+
+
 def change_username(actor: User, user: User, new_username: str) -> None:
     new_username = (new_username or "").strip().lower()
     if not registration_complete(user):
@@ -190,7 +203,7 @@ def set_rights(actor: User, user: User, *, is_admin: bool, rights: list[ModuleRi
 
     Rights of other modules are kept as they are. The last administrator stays one.
     """
-    if user.is_admin and not is_admin and administrators(user.authority) == [user]:
+    if user.is_admin and not is_admin and _is_last_administrator(user):
         raise Refused({"is_admin": [_l("The last administrator of an authority cannot lose administrator rights.")]})
     editable = {module.id for module in editable_modules}
     before = {"is_admin": user.is_admin, "rights": sorted(f"{r.module.code}:{r.code}" for r in user.module_rights)}
@@ -228,7 +241,7 @@ def reset_password(actor: User, user: User) -> None:
 def refuse_deleting_last_administrator(user: User) -> None:
     """The rule delete_user keeps, asked before its confirmation too (so as not to confirm first
     and refuse after)."""
-    if user.is_admin and administrators(user.authority) == [user]:
+    if user.is_admin and _is_last_administrator(user):
         raise Refused({"user": [_l("The last administrator of an authority cannot be deleted.")]})
 
 

@@ -106,6 +106,9 @@ def test_background_thread_delivers_after_commit(app, factory, smtp_server):
     while not smtp_server.messages and time.time() < deadline:
         time.sleep(0.05)
     assert len(smtp_server.messages) == 1
+    # Stopped as at exit: else it wakes each minute and takes later tests' mail to this server.
+    app.extensions["imi_outbox"].stop()
+    assert not app.extensions["imi_outbox"].thread.is_alive()
 
 
 def test_deliver_mail_command(app, factory, smtp_server):
