@@ -10,6 +10,7 @@ answers 503 with our own page. The security headers come from ``security`` on ev
 import logging
 
 import sqlalchemy.exc
+import sqlalchemy.orm.exc
 from flask import g, request, session
 from flask_babel import force_locale
 from flask_login import current_user
@@ -146,6 +147,14 @@ def init_app(app):
             return safe_error_page(500, "server_error")
         logger.error("database unavailable", exc_info=error)
         return safe_error_page(503, "unavailable", database=False)
+
+    @app.errorhandler(sqlalchemy.orm.exc.ObjectDeletedError)
+    @app.errorhandler(sqlalchemy.orm.exc.StaleDataError)
+    def changed_meanwhile(error):
+        """What the request acted on was deleted by another request meanwhile (even the acting
+        user: two administrators deleting each other): 409, nothing of this request kept."""
+        logger.info("changed by another request meanwhile: %s", type(error).__name__)
+        return safe_error_page(409, "conflict")
 
     @app.errorhandler(500)
     def server_error(error):
