@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from imi_web import create_app
+from tests.fixtures import in_ci
 from imi_web.extensions import db as _db
 from imi_web.models import (
     Authority,
@@ -35,7 +36,7 @@ pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.postgres", "tests.fixtu
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+IN_CI = in_ci()
 
 TEST_CONFIG = {
     "TESTING": True,

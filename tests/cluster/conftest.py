@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import in_ci
 from tests.fixtures.smtp import SMTPServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +34,6 @@ ADMIN = "nimic.admin"
 PASSWORD = "Correct-Horse-9"
 # gunicorn per server: 2 processes of 4 threads (the unit's gthread workers, fewer of them).
 WORKERS, THREADS = 2, 4
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def missing(reason: str):
