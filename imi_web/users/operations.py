@@ -160,12 +160,15 @@ def _is_last_administrator(user: User) -> bool:
     """Whether ``user`` is the authority's only administrator, counted under the authority's lock
     (see locking.py), so two requests demoting or deleting each other cannot both pass."""
     lock_authority(user.authority_id)
-    others = db.session.scalar(
+    return _other_administrators(user) == 0
+
+
+def _other_administrators(user: User) -> int:
+    return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(User)
         .where(User.authority_id == user.authority_id, User.is_admin.is_(True), User.id != user.id)
     )
-    return others == 0
 
 
 def change_username(actor: User, user: User, new_username: str) -> None:
@@ -238,10 +241,13 @@ def reset_password(actor: User, user: User) -> None:
     security_events.record(security_events.PASSWORD_RESET, user=user, actor=actor)
 
 
-def refuse_deleting_last_administrator(user: User) -> None:
+def refuse_deleting_last_administrator(user: User, *, lock: bool = True) -> None:
     """The rule delete_user keeps, asked before its confirmation too (so as not to confirm first
-    and refuse after)."""
-    if user.is_admin and _is_last_administrator(user):
+    and refuse after). The confirmation, which changes nothing, asks without the authority's
+    lock (``lock=False``: no write lock for a GET); delete_user asks again under it."""
+    if not user.is_admin:
+        return
+    if _is_last_administrator(user) if lock else _other_administrators(user) == 0:
         raise Refused({"user": [_l("The last administrator of an authority cannot be deleted.")]})
 
 

@@ -235,5 +235,5 @@ def delete(authority_id, user_id):
         "delete",
         delete_user,
         _("%(name)s has been deleted.", name=user.full_name),
-        precheck=refuse_deleting_last_administrator,
+        precheck=lambda user: refuse_deleting_last_administrator(user, lock=False),
     )
