@@ -22,8 +22,8 @@ def create_app(config=None):
 
     from .extensions import babel, csrf, db, login_manager, mail, migrate
     from .i18n import install_template_gettext, select_locale
-    from .mail import links as mail_links
-    from .mail import outbox
+    from .outbox import links as mail_links
+    from . import outbox
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -43,13 +43,14 @@ def create_app(config=None):
         errors,
         inputs,
         invitations,
-        mailing,
         main,
         menu,
         second_factor,
+        send_email,
         security,
         security_events,
         security_log,
+        tasks,
         templating,
         throttling,
         users,
@@ -68,9 +69,9 @@ def create_app(config=None):
     app.register_blueprint(users.bp)
     app.register_blueprint(invitations.bp)
     app.register_blueprint(invitations.registration_bp)
-    app.register_blueprint(invitations.validation_bp)
+    app.register_blueprint(tasks.bp)
     app.register_blueprint(directory.bp)
-    app.register_blueprint(mailing.bp)
+    app.register_blueprint(send_email.bp)
     app.register_blueprint(security_log.bp)
     app.register_blueprint(access_overview.bp)
     app.register_blueprint(second_factor.bp)

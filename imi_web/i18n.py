@@ -60,7 +60,7 @@ def gettext(string: str, **variables) -> str:
 
 
 # Labels defined once at import and shown in the reader's language (menu, history): marked for
-# extraction under the names ``_l`` and ``pgettext`` (import them so), kept as msgids and
+# extraction under the names ``N_`` and ``NP_`` (import them so), kept as msgids and
 # translated when shown by ``translate``, with this request's cached translations — cheaper
 # than Flask-Babel's lazy strings, which look the translations up anew on every ``str()``.
 def mark(message: str) -> str:

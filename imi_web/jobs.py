@@ -13,7 +13,7 @@ from flask import current_app
 
 from . import security_events, sessions
 from .extensions import db
-from .mail.outbox import deliver_pending
+from .outbox import deliver_pending
 from .models import JobLock, utcnow
 from .purge import deletion_reminders_job, purge_deactivated_job, purge_rejected_job
 from .users.reminders import password_reminders_job

@@ -11,7 +11,7 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from . import policy
-from .i18n import mark as _l  # msgids translated when shown; named so that extraction finds them
+from .i18n import mark as N_  # a msgid translated when shown (``_l`` is always lazy_gettext)
 from .i18n import translations
 
 
@@ -32,7 +32,7 @@ class Section:
 
 def _awaiting_validation(user) -> int:
     """Registrations awaiting validation by the user's authority (R-2.2.4): one COUNT query."""
-    from .invitations.operations import awaiting_validation_count
+    from .tasks.operations import awaiting_validation_count
 
     return awaiting_validation_count(user.authority_id)
 
@@ -56,21 +56,21 @@ def _link(entry: Entry, user, gettext, endpoint: str | None) -> Link:
 
 MENU = (
     Section(
-        _l("Administration"),
+        N_("Administration"),
         (
-            Entry(_l("Register authority"), "authorities.create", policy.may_administer),
-            Entry(_l("Managed authorities"), "authorities.index", policy.may_administer),
-            Entry(_l("Access overview"), "access_overview.index", policy.may_view_access_overview),
-            Entry(_l("Registration invitations"), "invitations.index", policy.may_administer),
-            Entry(_l("Security events"), "security_log.index", policy.may_view_security_events),
+            Entry(N_("Register authority"), "authorities.create", policy.may_administer),
+            Entry(N_("Managed authorities"), "authorities.index", policy.may_administer),
+            Entry(N_("Access overview"), "access_overview.index", policy.may_view_access_overview),
+            Entry(N_("Registration invitations"), "invitations.index", policy.may_administer),
+            Entry(N_("Security events"), "security_log.index", policy.may_view_security_events),
         ),
     ),
     Section(
-        _l("My tasks"),
-        (Entry(_l("For validation"), "validation.index", policy.may_administer, count=_awaiting_validation),),
+        N_("My tasks"),
+        (Entry(N_("For validation"), "validation.index", policy.may_administer, count=_awaiting_validation),),
     ),
-    Section(_l("Authorities"), (Entry(_l("Search"), "directory.search", policy.may_search_directory),)),
-    Section(_l("Send e-mail"), (Entry(_l("Send e-mail"), "mailing.compose", policy.may_send_email),)),
+    Section(N_("Authorities"), (Entry(N_("Search"), "directory.search", policy.may_search_directory),)),
+    Section(N_("Send e-mail"), (Entry(N_("Send e-mail"), "send_email.compose", policy.may_send_email),)),
 )
 
 
@@ -97,7 +97,7 @@ def own_authority_link() -> Link | None:
         return None
     current = request.blueprint == "authorities" and (request.view_args or {}).get("authority_id") == user.authority_id
     href = url_for("authorities.show", authority_id=user.authority_id, tab="authority")
-    return Link(translations().ugettext(_l("My authority")), href, current)
+    return Link(translations().ugettext(N_("My authority")), href, current)
 
 
 def init_app(app):

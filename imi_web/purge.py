@@ -28,13 +28,13 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 
 from . import history
 from .authorities.retirement import days_left, deletion_due_at, deletion_months
 from .extensions import db
 from .i18n import format_day
-from .mail.outbox import queue_mail
+from .outbox import queue_mail
 from .models import (
     AccessManagerLink,
     Authority,
@@ -49,7 +49,7 @@ from .models import (
     UserSession,
     utcnow,
 )
-from .models.directory import access_manager_module, authority_classification, module_access_classification
+from .models.authorities import access_manager_module, authority_classification, module_access_classification
 from .models.people import user_module_right
 
 # History fields of a user entry that are not personal data; the others go with the user.

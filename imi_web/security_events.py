@@ -16,7 +16,7 @@ from flask import current_app, has_request_context, request
 
 from .extensions import db
 from .inputs import replace_unfit
-from .i18n import mark as _l  # msgids translated when shown; named so that extraction finds them
+from .i18n import mark as N_  # a msgid translated when shown (``_l`` is always lazy_gettext)
 from .models import SecurityEvent, User, utcnow
 
 logger = logging.getLogger("imi_web.security")
@@ -66,47 +66,47 @@ PASSKEY = "passkey"
 RECOVERY_CODE = "recovery_code"
 
 KIND_LABELS = {
-    LOGIN_SUCCEEDED: _l("Login succeeded"),
-    LOGIN_FAILED: _l("Login failed"),
-    LOGOUT: _l("Logged out"),
-    SESSION_TIMED_OUT: _l("Session timed out"),
-    SESSIONS_ENDED: _l("Sessions ended"),
-    PASSWORD_BLOCKED: _l("Password blocked"),
-    PASSWORD_CHANGED: _l("Password changed"),
-    PASSWORD_RESET: _l("Password reset"),
-    ACCESS_REFUSED: _l("Access refused"),
-    REQUEST_THROTTLED: _l("Too many requests"),
-    SECOND_FACTOR_ADDED: _l("Second factor added"),
-    SECOND_FACTOR_REMOVED: _l("Second factor removed"),
-    SECOND_FACTOR_RESET: _l("Second factor reset"),
-    SECOND_FACTOR_FAILED: _l("Wrong second factor"),
-    RECOVERY_CODE_USED: _l("Recovery code used"),
-    RECOVERY_CODES_RENEWED: _l("New recovery codes"),
-    EXPORT: _l("Exported to CSV"),
+    LOGIN_SUCCEEDED: N_("Login succeeded"),
+    LOGIN_FAILED: N_("Login failed"),
+    LOGOUT: N_("Logged out"),
+    SESSION_TIMED_OUT: N_("Session timed out"),
+    SESSIONS_ENDED: N_("Sessions ended"),
+    PASSWORD_BLOCKED: N_("Password blocked"),
+    PASSWORD_CHANGED: N_("Password changed"),
+    PASSWORD_RESET: N_("Password reset"),
+    ACCESS_REFUSED: N_("Access refused"),
+    REQUEST_THROTTLED: N_("Too many requests"),
+    SECOND_FACTOR_ADDED: N_("Second factor added"),
+    SECOND_FACTOR_REMOVED: N_("Second factor removed"),
+    SECOND_FACTOR_RESET: N_("Second factor reset"),
+    SECOND_FACTOR_FAILED: N_("Wrong second factor"),
+    RECOVERY_CODE_USED: N_("Recovery code used"),
+    RECOVERY_CODES_RENEWED: N_("New recovery codes"),
+    EXPORT: N_("Exported to CSV"),
 }
 
 REASON_LABELS = {
-    UNKNOWN_USER: _l("unknown username"),
-    WRONG_PASSWORD: _l("wrong password"),
-    BLOCKED: _l("password blocked"),
-    EXPIRED: _l("temporary password expired"),
-    INACTIVE_AUTHORITY: _l("authority not active"),
-    "idle": _l("no activity"),
-    "absolute": _l("maximum duration reached"),
-    BY_USER: _l("by the user, from another session"),
-    ENDED_BY_PASSWORD_CHANGE: _l("password changed"),
-    ENDED_BY_PASSWORD_RESET: _l("password reset by an administrator"),
-    ENDED_BY_PASSWORD_BLOCK: _l("password blocked"),
-    ENDED_BY_USER_DELETION: _l("user deleted"),
-    ENDED_BY_DEACTIVATION: _l("authority deactivated"),
-    ENDED_BY_SECOND_FACTOR_RESET: _l("second factor reset by an administrator"),
-    AUTHENTICATOR_APP: _l("authenticator app"),
-    PASSKEY: _l("passkey or security key"),
-    RECOVERY_CODE: _l("recovery code"),
-    EXPORTED_ACCESS_OVERVIEW: _l("access overview"),
-    EXPORTED_AUTHORITIES: _l("managed authorities"),
-    EXPORTED_USERS: _l("users of an authority"),
-    EXPORTED_EVENTS: _l("security events"),
+    UNKNOWN_USER: N_("unknown username"),
+    WRONG_PASSWORD: N_("wrong password"),
+    BLOCKED: N_("password blocked"),
+    EXPIRED: N_("temporary password expired"),
+    INACTIVE_AUTHORITY: N_("authority not active"),
+    "idle": N_("no activity"),
+    "absolute": N_("maximum duration reached"),
+    BY_USER: N_("by the user, from another session"),
+    ENDED_BY_PASSWORD_CHANGE: N_("password changed"),
+    ENDED_BY_PASSWORD_RESET: N_("password reset by an administrator"),
+    ENDED_BY_PASSWORD_BLOCK: N_("password blocked"),
+    ENDED_BY_USER_DELETION: N_("user deleted"),
+    ENDED_BY_DEACTIVATION: N_("authority deactivated"),
+    ENDED_BY_SECOND_FACTOR_RESET: N_("second factor reset by an administrator"),
+    AUTHENTICATOR_APP: N_("authenticator app"),
+    PASSKEY: N_("passkey or security key"),
+    RECOVERY_CODE: N_("recovery code"),
+    EXPORTED_ACCESS_OVERVIEW: N_("access overview"),
+    EXPORTED_AUTHORITIES: N_("managed authorities"),
+    EXPORTED_USERS: N_("users of an authority"),
+    EXPORTED_EVENTS: N_("security events"),
 }
 
 

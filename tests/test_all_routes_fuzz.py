@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
 import imi_web
-from imi_web.inputs import Form
+from imi_web.forms import Form
 from imi_web.invitations.operations import new_token
 from imi_web.models import Invitation, InvitationStatus, ModuleAccess, ModuleRole, UserSession, utcnow
 from tests.authorities.conftest import world  # noqa: F401

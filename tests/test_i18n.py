@@ -315,7 +315,7 @@ def test_choosing_the_current_language_records_nothing(client, db, factory):
 
 @pytest.mark.parametrize("reason", ["registered", "reset"])
 def test_mail_goes_out_in_the_recipients_language(app, db, reason):
-    from imi_web.mail.outbox import queue_mail
+    from imi_web.outbox import queue_mail
 
     latvian = queue_mail(
         "anna@example.lv", "temporary_password", "lv",

@@ -15,7 +15,7 @@ import time_machine
 from imi_web import history, purge
 from imi_web.authorities.retirement import add_months, deactivate_authority, reactivate_authority
 from imi_web.extensions import db as _db
-from imi_web.mail.outbox import deliver_pending, queue_mail
+from imi_web.outbox import deliver_pending, queue_mail
 from imi_web.models import (
     AccessManagerLink,
     AccessStatus,
@@ -32,7 +32,7 @@ from imi_web.models import (
     User,
     utcnow,
 )
-from imi_web.models.directory import authority_classification, module_access_classification
+from imi_web.models.authorities import authority_classification, module_access_classification
 from imi_web.models.people import user_module_right
 from imi_web.purge import purge_authority, purge_deactivated, send_deletion_reminders
 from imi_web.users.operations import delete_user

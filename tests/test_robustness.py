@@ -369,8 +369,8 @@ def test_every_form_of_the_application_checks_its_characters(backend):
     from flask_wtf import FlaskForm
 
     import imi_web.auth.forms, imi_web.authorities.forms, imi_web.invitations.forms  # noqa: E401,F401
-    import imi_web.mailing.forms, imi_web.second_factor.forms, imi_web.users.forms  # noqa: E401,F401
-    from imi_web.inputs import Form
+    import imi_web.send_email.forms, imi_web.second_factor.forms, imi_web.users.forms  # noqa: E401,F401
+    from imi_web.forms import Form
 
     def subclasses(cls):
         for sub in cls.__subclasses__():

@@ -31,7 +31,7 @@ from ..authorities.search import (
 )
 from ..extensions import db
 from ..models import AccessStatus, Authority, DelegationScope, Module, ModuleAccess, ModuleRole, User
-from ..models.directory import access_manager_module
+from ..models.authorities import access_manager_module
 
 PER_PAGE = 25
 ROLES = ("coordinator", "authority", "linked")  # "linked": an authority with a linked coordinator

@@ -2,10 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..inputs import Form
-
-# WTForms fills in %(max)d.
-TOO_LONG = _l("Use at most %(max)d characters.")
+from ..forms import TOO_LONG, Form
 
 
 class LoginForm(Form):

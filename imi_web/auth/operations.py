@@ -5,7 +5,7 @@ from flask import current_app
 
 from .. import history, security_events, sessions
 from ..extensions import db
-from ..mail.outbox import queue_mail
+from ..outbox import queue_mail
 from ..models import AuthorityStatus, PasswordHistory, PasswordStatus, User, utcnow
 from ..passwords import hash_password, needs_rehash, password_problems, verify_password
 

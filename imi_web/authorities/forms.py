@@ -1,56 +1,37 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField
+from wtforms.validators import URL, DataRequired, Email
 
-from ..auth.forms import TOO_LONG
-from ..inputs import Form, db_int
+from ..forms import CHOICE_MESSAGES, CheckboxesField, Form, text_field
+from ..inputs import db_int
 from ..models import DelegationScope, ModuleRole
 from ..phone_numbers import phone_number
-
-
-# WTForms has no Latvian catalog: every choice field gets our own, translated message.
-NOT_OFFERED = _l("Choose one of the options offered.")
-CHOICE_MESSAGES = {"invalid_value_message": NOT_OFFERED, "invalid_choice_message": NOT_OFFERED}
-
-
-class CheckboxesField(SelectMultipleField):
-    """A list of checkboxes: every option is labelled and reachable by keyboard."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _text(label, *, required=True, max_length=300, **kw):
-    validators = [DataRequired(message=_l("Fill in this field."))] if required else [Optional()]
-    validators.append(Length(max=max_length, message=TOO_LONG))
-    return StringField(label, validators=validators + kw.pop("extra", []), **kw)
 
 
 class AuthorityForm(Form):
     """An authority's data (R-2.1.1): names, contact details, fields of competence."""
 
-    official_name = _text(_l("Official name"))
-    informal_name = _text(
+    official_name = text_field(_l("Official name"))
+    informal_name = text_field(
         _l("Informal name"),
         description=_l("So that other authorities understand the field the authority works in."),
     )
-    phone = _text(_l("Phone"), max_length=40, extra=[phone_number], render_kw={"type": "tel"})
-    email = _text(
+    phone = text_field(_l("Phone"), max_length=40, extra=[phone_number], render_kw={"type": "tel"})
+    email = text_field(
         _l("E-mail"),
         max_length=254,
         extra=[Email(message=_l("Enter a valid e-mail address."))],
         render_kw={"type": "email"},
     )
-    website = _text(
+    website = text_field(
         _l("Website"),
         required=False,
         extra=[URL(require_tld=True, message=_l("Enter a full web address, e.g. https://www.example.lv."))],
         render_kw={"type": "url"},
     )
-    street_address = _text(_l("Street address"))
-    postal_code = _text(_l("Postal code"), max_length=20)
-    city = _text(_l("City"), max_length=100)
+    street_address = text_field(_l("Street address"))
+    postal_code = text_field(_l("Postal code"), max_length=20)
+    city = text_field(_l("City"), max_length=100)
     classification = CheckboxesField(_l("Fields of competence"), coerce=int, **CHOICE_MESSAGES)
 
 
@@ -62,15 +43,15 @@ class EditAuthorityForm(AuthorityForm):
 class RegisterAuthorityForm(AuthorityForm):
     """Step 1 of R-2.1.1: the authority and its first user."""
 
-    first_name = _text(_l("First name"), max_length=100)
-    surname = _text(_l("Surname"), max_length=100)
-    user_email = _text(
+    first_name = text_field(_l("First name"), max_length=100)
+    surname = text_field(_l("Surname"), max_length=100)
+    user_email = text_field(
         _l("E-mail"),
         max_length=254,
         extra=[Email(message=_l("Enter a valid e-mail address."))],
         render_kw={"type": "email"},
     )
-    user_phone = _text(_l("Phone"), required=False, max_length=40, extra=[phone_number], render_kw={"type": "tel"})
+    user_phone = text_field(_l("Phone"), required=False, max_length=40, extra=[phone_number], render_kw={"type": "tel"})
     user_language = SelectField(
         _l("Language of e-mails"), choices=[SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")],
         default="lv",

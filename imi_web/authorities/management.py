@@ -13,7 +13,7 @@ from ..extensions import db
 from ..locking import lock_authority
 from ..models import AccessManagerLink, Authority, AuthorityStatus, DelegationScope, Module, User
 from ..refusals import Refused
-from .operations import access_managers, add_access_manager
+from .operations import add_access_manager
 
 
 def _manager_link(authority: Authority, manager: Authority) -> AccessManagerLink | None:

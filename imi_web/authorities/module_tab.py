@@ -24,7 +24,7 @@ from ..models import (
     ModuleAccess,
     ModuleRole,
 )
-from ..models.directory import module_access_classification
+from ..models.authorities import module_access_classification
 
 
 @dataclass(frozen=True, slots=True)

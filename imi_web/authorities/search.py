@@ -21,7 +21,7 @@ from ..models import (
     User,
     fold,
 )
-from ..models.directory import access_manager_module, authority_classification
+from ..models.authorities import access_manager_module, authority_classification
 from ..models.search_index import MIN_TRIGRAM, _fts, fts_phrase, name_trigram
 
 PER_PAGE = 25

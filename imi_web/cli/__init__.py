@@ -92,7 +92,7 @@ def add_module_command(code, name_lv, name_en, information_request, linked_coord
 @click.option("--limit", default=1000, show_default=True)
 def deliver_mail_command(limit):
     """Deliver the pending mail of the outbox (retries what failed before)."""
-    from ..mail.outbox import deliver_pending
+    from ..outbox import deliver_pending
 
     counts = deliver_pending(limit=limit)
     click.echo(f"{counts['sent']} sent, {counts['failed']} failed")

@@ -1,5 +1,5 @@
-"""Invitations to self-register (R-2.2): menu "Administration" → "Registration invitations",
-the public self-registration form of a link, and menu "My tasks" → "For validation"."""
+"""Invitations to self-register (R-2.2): menu "Administration" → "Registration invitations"
+and the public self-registration form of a link ("My tasks" → "For validation" is ``tasks``)."""
 
 import logging
 import re
@@ -8,7 +8,6 @@ from flask import Blueprint
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 registration_bp = Blueprint("registration", __name__, url_prefix="/register")
-validation_bp = Blueprint("validation", __name__, url_prefix="/validation")
 
 # The one request that opens a link carries its token in the path: access logs must not keep it.
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
@@ -34,4 +33,3 @@ def _redact_access_logs(state):
 
 from . import routes  # noqa: E402,F401
 from . import registration_routes  # noqa: E402,F401
-from . import validation_routes  # noqa: E402,F401

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms.validators import Email, Length, Optional
 
-from ..auth.forms import TOO_LONG
-from ..authorities.forms import CHOICE_MESSAGES, RegisterAuthorityForm, _text
-from ..inputs import Form
+from ..authorities.forms import RegisterAuthorityForm
+from ..forms import CHOICE_MESSAGES, TOO_LONG, Form, text_field
 
 LANGUAGE_CHOICES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
 
@@ -12,13 +11,13 @@ LANGUAGE_CHOICES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English
 class InvitationForm(Form):
     """An invitation to self-register (R-2.2.1)."""
 
-    email = _text(
+    email = text_field(
         _l("E-mail"),
         max_length=254,
         extra=[Email(message=_l("Enter a valid e-mail address."))],
         render_kw={"type": "email", "autocomplete": "off"},
     )
-    suggested_name = _text(
+    suggested_name = text_field(
         _l("Suggested authority name"),
         description=_l("The invited authority sees it as its official name and may change it."),
     )
@@ -61,24 +60,3 @@ class SelfRegistrationForm(RegisterAuthorityForm):
         super().__init__(*args, **kwargs)
         for name, token in self.AUTOCOMPLETE.items():
             self[name].render_kw = {**(self[name].render_kw or {}), "autocomplete": token}
-
-
-class CorrectRegistrationForm(RegisterAuthorityForm):
-    """The access manager's corrections before validating (R-2.2.4)."""
-
-    version = HiddenField()
-
-
-class RejectForm(Form):
-    reason = TextAreaField(
-        _l("Reason for the rejection"),
-        validators=[
-            DataRequired(message=_l("Give the reason for the rejection.")),
-            Length(max=2000, message=TOO_LONG),
-        ],
-        description=_l("Sent to the applicant by e-mail."),
-    )
-
-
-class ActionForm(Form):
-    """A button that changes something (resend, revoke): the CSRF token only."""

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import selectinload
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extraction finds it
 
 from .. import history
-from ..authorities.operations import AUTHORITY_FIELDS, access_managers, add_access_manager, update_authority
+from ..authorities.operations import AUTHORITY_FIELDS
 from ..extensions import db
-from ..mail.outbox import queue_mail
+from ..outbox import queue_mail
 from ..models import (
     Authority,
     AuthorityStatus,
@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from ..users.operations import administrators, issue_temporary_password, register_user
+from ..users.operations import administrators, register_user
 
 TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 bits of randomness
 LINK_PATH = "/register/"  # registration.start
@@ -44,7 +44,6 @@ INVALID_LINK = _l(
     "This registration link cannot be used. It may have expired, been used already or been revoked. "
     "Ask the authority that invited you to send you a new invitation."
 )
-NOT_AWAITING = _l("This registration is no longer awaiting validation.")
 NOT_OPEN = _l("This invitation has been used or revoked: it can no longer be sent again or revoked.")
 
 # What the list shows; "expired" is derived from expires_at (a sent invitation past it).
@@ -98,7 +97,7 @@ def _send(invitation: Invitation, token: str) -> None:
     )
 
 
-def _record(action: str, actor: User | None, invitation: Invitation, changes: dict) -> None:
+def record_invitation(action: str, actor: User | None, invitation: Invitation, changes: dict) -> None:
     """Invitations are filed under the inviting authority's history (R-3.5)."""
     history.record(
         action,
@@ -110,7 +109,7 @@ def _record(action: str, actor: User | None, invitation: Invitation, changes: di
     )
 
 
-def _transition(invitation: Invitation, old: InvitationStatus, **values) -> bool:
+def change_status(invitation: Invitation, old: InvitationStatus, **values) -> bool:
     """``UPDATE invitation SET … WHERE id = … AND status = old``: True if this request won."""
     result = db.session.execute(
         sa.update(Invitation)
@@ -145,7 +144,7 @@ def create_invitation(actor: User, *, email: str, suggested_name: str, language:
     db.session.add(invitation)
     db.session.flush()
     _send(invitation, token)
-    _record(
+    record_invitation(
         "invitation.created",
         actor,
         invitation,
@@ -163,17 +162,17 @@ def resend_invitation(actor: User, invitation: Invitation) -> Invitation:
     """A new link (the old one stops working) with a new expiry, mailed again."""
     token, token_hash = new_token()
     old_expiry = invitation.expires_at
-    if not _transition(invitation, InvitationStatus.SENT, token_hash=token_hash, expires_at=expiry()):
+    if not change_status(invitation, InvitationStatus.SENT, token_hash=token_hash, expires_at=expiry()):
         raise Refused({"invitation": [NOT_OPEN]})
     _send(invitation, token)
-    _record("invitation.resent", actor, invitation, {"expires_at": [old_expiry, invitation.expires_at]})
+    record_invitation("invitation.resent", actor, invitation, {"expires_at": [old_expiry, invitation.expires_at]})
     return invitation
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> Invitation:
-    if not _transition(invitation, InvitationStatus.SENT, status=InvitationStatus.REVOKED):
+    if not change_status(invitation, InvitationStatus.SENT, status=InvitationStatus.REVOKED):
         raise Refused({"invitation": [NOT_OPEN]})
-    _record(
+    record_invitation(
         "invitation.revoked",
         actor,
         invitation,
@@ -271,7 +270,7 @@ def register_invited_authority(
     user, _password = register_user(authority, actor=None, is_admin=True, send_mail=False, **first_user)
     invitation.authority_id = authority.id
     db.session.flush()  # the unique authority_id: one authority per invitation, whatever happens
-    _record(
+    record_invitation(
         "invitation.registered",
         None,
         invitation,
@@ -291,138 +290,3 @@ def register_invited_authority(
             validation_link=current_app.config["BASE_URL"].rstrip("/") + f"/validation/{authority.id}",
         )
     return authority, user
-
-
-# --- "My tasks" → "For validation" (R-2.2.4) -------------------------------------------------
-
-
-_AWAITING_VALIDATION_COUNT = sa.select(sa.func.count(Invitation.id)).where(
-    Invitation.inviting_authority_id == sa.bindparam("authority_id"),
-    Invitation.status == InvitationStatus.REGISTERED,
-)
-
-
-def awaiting_validation_count(authority_id: int) -> int:
-    """One COUNT over the (inviting authority, status) index, for the menu of every page:
-    built once, run on the connection (no ORM work)."""
-    return db.session.connection().execute(_AWAITING_VALIDATION_COUNT, {"authority_id": authority_id}).scalar_one()
-
-
-def awaiting_validation(authority: Authority) -> list[Invitation]:
-    return list(
-        db.session.scalars(
-            sa.select(Invitation)
-            .join(Authority, Authority.id == Invitation.authority_id)
-            .options(contains_eager(Invitation.authority))  # the list shows it: no query per row
-            .where(
-                Invitation.inviting_authority_id == authority.id,
-                Invitation.status == InvitationStatus.REGISTERED,
-            )
-            .order_by(Invitation.used_at, Invitation.id)
-        )
-    )
-
-
-def first_user(authority: Authority) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.authority_id == authority.id).order_by(User.id).limit(1))
-
-
-def correct_registration(
-    actor: User,
-    invitation: Invitation,
-    *,
-    data: dict,
-    classification_entries: list[ClassificationEntry],
-    user_data: dict,
-    expected_version: int,
-) -> None:
-    """The access manager corrects the registered data before validating (R-2.2.4)."""
-    if invitation.status != InvitationStatus.REGISTERED:
-        raise Refused({"invitation": [NOT_AWAITING]})
-    update_authority(
-        actor,
-        invitation.authority,
-        data=data,
-        classification_entries=classification_entries,
-        expected_version=expected_version,
-    )
-    user = first_user(invitation.authority)
-    if user is None:
-        return
-    before = history.snapshot(user, USER_FIELDS)
-    for field in USER_FIELDS:
-        setattr(user, field, (user_data.get(field) or "").strip())
-    changes = history.changes_between(before, history.snapshot(user, USER_FIELDS))
-    if changes:
-        history.record_user_change("user.updated", actor=actor, user=user, changes=changes)
-
-
-def validate_registration(actor: User, invitation: Invitation) -> Authority:
-    """Validate: the authority becomes active, the inviting authority its access manager, and
-    the first user gets a temporary password by mail (never the username)."""
-    if not _transition(invitation, InvitationStatus.REGISTERED, status=InvitationStatus.VALIDATED):
-        raise Refused({"invitation": [NOT_AWAITING]})
-    authority = invitation.authority
-    if authority.status != AuthorityStatus.AWAITING_VALIDATION:
-        raise Refused({"invitation": [NOT_AWAITING]})
-    authority.status = AuthorityStatus.ACTIVE
-    authority.updated_at = utcnow()
-    users = list(authority.users)
-    for user in users:
-        issue_temporary_password(user, actor=actor, reason="registered")
-    history.record_authority_change(
-        "authority.validated",
-        actor=actor,
-        authority=authority,
-        changes={
-            "status": [AuthorityStatus.AWAITING_VALIDATION.value, AuthorityStatus.ACTIVE.value],
-            "temporary_password_sent_to": [None, sorted(user.full_name for user in users)],
-        },
-    )
-    manager = invitation.inviting_authority
-    if manager not in access_managers(authority):
-        add_access_manager(actor, authority, manager)
-    _record("invitation.validated", actor, invitation, {"authority": [None, authority.official_name]})
-    return authority
-
-
-def reject_registration(actor: User, invitation: Invitation, reason: str) -> Authority:
-    """Reject with a reason mailed to the applicant; nothing becomes active (R-2.2.4)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Refused({"reason": [_l("Give the reason for the rejection.")]})
-    if not _transition(
-        invitation, InvitationStatus.REGISTERED, status=InvitationStatus.REJECTED, rejection_reason=reason
-    ):
-        raise Refused({"invitation": [NOT_AWAITING]})
-    authority = invitation.authority
-    authority.status = AuthorityStatus.REJECTED
-    authority.updated_at = authority.rejected_at = utcnow()
-    history.record_authority_change(
-        "authority.rejected",
-        actor=actor,
-        authority=authority,
-        changes={
-            "status": [AuthorityStatus.AWAITING_VALIDATION.value, AuthorityStatus.REJECTED.value],
-            "rejection_reason": [None, reason],
-        },
-    )
-    _record(
-        "invitation.rejected",
-        actor,
-        invitation,
-        {"authority": [None, authority.official_name], "rejection_reason": [None, reason]},
-    )
-    recipients = {invitation.email.lower(): (invitation.email, invitation.language)}
-    for user in authority.users:
-        recipients.setdefault(user.email.lower(), (user.email, user.language))
-    for address, language in recipients.values():
-        queue_mail(
-            address,
-            "registration_rejected",
-            language,
-            authority_name=authority.official_name,
-            inviting_authority=invitation.inviting_authority.official_name,
-            reason=reason,
-        )
-    return authority

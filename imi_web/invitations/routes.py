@@ -14,7 +14,8 @@ from ..htmx import is_htmx, redirect_to, render
 from ..models import Invitation, utcnow
 from ..refusals import Refused
 from . import bp
-from .forms import ActionForm, InvitationForm
+from ..forms import ActionForm
+from .forms import InvitationForm
 from .operations import (
     STATUS_LABELS,
     create_invitation,

@@ -13,7 +13,7 @@ from .base import (
     fold,
     utcnow,
 )
-from .directory import (
+from .authorities import (
     AccessManagerLink,
     Authority,
     ClassificationEntry,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import PasswordStatus, UserStatus, UTCDateTime, fold, utcnow
-from .directory import Authority, ModuleRight
+from .authorities import Authority, ModuleRight
 
 user_module_right = sa.Table(
     "user_module_right",

@@ -17,7 +17,7 @@ events keep it in step on both databases (migration 0005 made it).
 
 import sqlalchemy as sa
 
-from .directory import Authority
+from .authorities import Authority
 
 name_trigram = sa.Table(
     "authority_name_trigram",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import InvitationStatus, OutboxStatus, UTCDateTime, enum_column, utcnow
-from .directory import Authority, Country
+from .authorities import Authority, Country
 
 
 class Invitation(db.Model):

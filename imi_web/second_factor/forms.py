@@ -2,8 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth.forms import TOO_LONG
-from ..inputs import Form
+from ..forms import TOO_LONG, Form
 
 
 class ConfirmAppForm(Form):

@@ -38,7 +38,7 @@ from webauthn.helpers.structs import (
 
 from .. import history, policy, security_events, sessions
 from ..extensions import db
-from ..mail.outbox import queue_mail
+from ..outbox import queue_mail
 from ..models import AuthenticatorApp, Passkey, RecoveryCode, User, utcnow
 from ..refusals import Refused
 

@@ -2,9 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..auth.forms import TOO_LONG
-from ..authorities.forms import CHOICE_MESSAGES, CheckboxesField
-from ..inputs import Form
+from ..forms import CHOICE_MESSAGES, TOO_LONG, CheckboxesField, Form
 from ..phone_numbers import phone_number
 
 REQUIRED = _l("Fill in this field.")

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from .. import history, security_events, sessions
 from ..extensions import db
 from ..locking import lock_authority
-from ..mail.outbox import queue_mail
+from ..outbox import queue_mail
 from ..models import Authority, HistoryEntry, Module, ModuleRight, User, fold, utcnow
 from ..refusals import Refused
 from ..passwords import generate_temporary_password, hash_password

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_date, to_user_timezone
+from flask_babel import force_locale, to_user_timezone
 
 from ..extensions import db
 from ..i18n import format_day
-from ..mail.outbox import queue_mail
+from ..outbox import queue_mail
 from ..models import Authority, AuthorityStatus, User, utcnow
 
 BATCH_SIZE = 500

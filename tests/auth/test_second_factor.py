@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import AuthenticatorApp, HistoryEntry, Passkey, RecoveryCode, SecurityEvent, User, UserSession, utcnow
 from tests.authorities.conftest import login, world  # noqa: F401  (fixtures)
 from tests.conftest import BACKENDS, Client, Factory

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import AccessManagerLink, Authority, HistoryEntry, OutboxMessage, PasswordStatus, User
 from tests.conftest import BACKENDS
 

@@ -18,7 +18,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
 from imi_web.extensions import db
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.users.operations import register_user
 from tests.conftest import Factory
 

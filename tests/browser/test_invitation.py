@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from imi_web.extensions import db
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import Authority, AuthorityStatus, ClassificationEntry, ClassificationList
 from tests.conftest import Factory
 

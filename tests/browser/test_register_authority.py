@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from imi_web.extensions import db
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import ClassificationEntry, ClassificationList, ModuleAccess, ModuleRole
 from tests.conftest import Factory
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from imi_web.extensions import db
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import ModuleAccess, ModuleRole
 from tests.conftest import Factory
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from imi_web.extensions import db
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import AccessManagerLink
 from tests.conftest import Factory
 from tests.fixtures.browser import SCREENSHOTS

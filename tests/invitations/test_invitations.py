@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from imi_web.invitations.operations import hash_token
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import HistoryEntry, Invitation, InvitationStatus, OutboxMessage, utcnow
 from tests.conftest import BACKENDS, Client, Factory
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from imi_web.invitations import operations
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import (
     Authority,
     AuthorityStatus,

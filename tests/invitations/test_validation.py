@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from imi_web.extensions import db as _db
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import (
     AccessManagerLink,
     Authority,

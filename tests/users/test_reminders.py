@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import time_machine
 
 from imi_web.auth.operations import change_password
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import AuthorityStatus, OutboxMessage, utcnow
 from imi_web.users import reminders
 from imi_web.users.operations import issue_temporary_password

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import HistoryEntry, ModuleAccess, ModuleRole, User, utcnow
 from tests.conftest import BACKENDS, Client, Factory
 

@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("mailing", __name__, url_prefix="/mailing")
+bp = Blueprint("send_email", __name__, url_prefix="/mailing")
 
 from . import routes  # noqa: E402,F401

@@ -21,7 +21,7 @@ from ..inputs import db_int
 from ..htmx import redirect_to, render
 from ..models import Invitation, InvitationStatus
 from ..refusals import Refused, apply_to_form
-from . import validation_bp as bp
+from . import bp
 from .forms import CorrectRegistrationForm, RejectForm
 from .operations import (
     awaiting_validation,

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import time_machine
 
 from imi_web.extensions import db as _db
-from imi_web.mail.outbox import backoff, deliver_pending, queue_mail
+from imi_web.outbox import backoff, deliver_pending, queue_mail
 from imi_web.models import OutboxMessage, OutboxStatus, User, utcnow
 from imi_web.users.operations import register_user
 from tests.conftest import BACKENDS
@@ -82,7 +82,7 @@ def test_rolled_back_change_sends_nothing(app, smtp_server):
 
 
 def test_a_claimed_message_is_not_sent_twice(app, smtp_server):
-    from imi_web.mail import outbox
+    from imi_web import outbox
 
     queue_mail("someone@example.lv", "temporary_password", "en", first_name="X", temporary_password="Secret-123", reason="registered")
     _db.session.commit()

@@ -42,8 +42,8 @@ def read_request():
 def composer(form, criteria, selection, status=200):
     """The compose page (or, for htmx, the composer section) with these values."""
     return render(
-        "mailing/compose.html",
-        "mailing/_composer.html",
+        "send_email/compose.html",
+        "send_email/_composer.html",
         status=status,
         form=form,
         criteria=criteria,
@@ -86,8 +86,8 @@ def authorities():
     policy.require(policy.may_send_email(current_user))
     form, criteria, selection = read_request()
     return render(
-        "mailing/compose.html",
-        "mailing/_authorities.html",
+        "send_email/compose.html",
+        "send_email/_authorities.html",
         form=form,
         criteria=criteria,
         chosen=selection.chosen,
@@ -106,8 +106,8 @@ def nobody(form, criteria, selection):
 def preview(form, criteria, selection, summary, status=200, changed=False):
     """The preview (R-6.1): the numbers of recipients and authorities, and the message."""
     return render(
-        "mailing/preview.html",
-        "mailing/_preview.html",
+        "send_email/preview.html",
+        "send_email/_preview.html",
         status=status,
         form=form,
         criteria=criteria,
@@ -143,4 +143,4 @@ def send():
         ),
         "success",
     )
-    return redirect_to(url_for("mailing.compose"))
+    return redirect_to(url_for("send_email.compose"))

@@ -16,7 +16,7 @@ from .. import history
 from ..authorities.search import COUNT_CAP, MAX_WORDS, PER_PAGE, Criteria, Page
 from ..extensions import db
 from ..inputs import db_int
-from ..mail.outbox import queue_mail
+from ..outbox import queue_mail
 from ..models import (
     AccessManagerLink,
     AccessStatus,

@@ -5,7 +5,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from imi_web.mail.outbox import deliver_pending
+from imi_web.outbox import deliver_pending
 from imi_web.models import AccessManagerLink, AuthorityStatus, HistoryEntry, ModuleAccess, ModuleRole, OutboxMessage
 from tests.conftest import BACKENDS
 
@@ -207,7 +207,7 @@ def test_a_changed_number_of_recipients_is_shown_again_not_sent(world, mailing, 
 
 
 def test_list_of_authorities_fragment_pages_and_keeps_ticks(world, mailing, login, monkeypatch):
-    from imi_web.mailing import operations
+    from imi_web.send_email import operations
 
     monkeypatch.setattr(operations.candidates, "__defaults__", (1,))
     client = login("nimic.admin")
@@ -271,7 +271,7 @@ def test_partial_delegate_may_send_within_its_country(world, mailing, login, db)
 
 
 def test_long_lists_are_capped_and_walked_in_name_order(world, mailing, login, monkeypatch):
-    from imi_web.mailing import operations
+    from imi_web.send_email import operations
 
     monkeypatch.setattr(operations, "COUNT_CAP", 1)
     monkeypatch.setattr(operations.candidates, "__defaults__", (1,))

@@ -4,9 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..auth.forms import TOO_LONG
-from ..authorities.forms import CHOICE_MESSAGES
-from ..inputs import Form
+from ..forms import CHOICE_MESSAGES, TOO_LONG, Form
 
 REQUIRED = _l("Fill in this field.")
 ADMINISTRATORS = "administrators"

@@ -4,10 +4,10 @@ import logging
 
 
 def test_a_request_at_another_host_is_warned_about_once(app, client, caplog):
-    with caplog.at_level(logging.WARNING, logger="imi_web.mail.links"):
+    with caplog.at_level(logging.WARNING, logger="imi_web.outbox.links"):
         client.get("/login", base_url="http://localhost:8731")
         client.get("/login", base_url="http://localhost:8731")
-    warnings = [r for r in caplog.records if r.name == "imi_web.mail.links"]
+    warnings = [r for r in caplog.records if r.name == "imi_web.outbox.links"]
     assert len(warnings) == 1
     assert "localhost:8731" in warnings[0].getMessage()
     assert app.config["BASE_URL"] in warnings[0].getMessage()
@@ -15,6 +15,6 @@ def test_a_request_at_another_host_is_warned_about_once(app, client, caplog):
 
 def test_no_warning_at_the_configured_host(app, client, caplog):
     host = app.config["BASE_URL"].split("://", 1)[1].rstrip("/")
-    with caplog.at_level(logging.WARNING, logger="imi_web.mail.links"):
+    with caplog.at_level(logging.WARNING, logger="imi_web.outbox.links"):
         client.get("/login", base_url=f"http://{host}")
-    assert not [r for r in caplog.records if r.name == "imi_web.mail.links"]
+    assert not [r for r in caplog.records if r.name == "imi_web.outbox.links"]

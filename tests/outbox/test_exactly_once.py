@@ -22,8 +22,8 @@ import sqlalchemy as sa
 import time_machine
 
 from imi_web.extensions import db as _db
-from imi_web.mail import outbox
-from imi_web.mail.outbox import CLAIM_SECONDS, deliver_pending, queue_mail
+from imi_web import outbox
+from imi_web.outbox import CLAIM_SECONDS, deliver_pending, queue_mail
 from imi_web.models import OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import BACKENDS, TEST_CONFIG
 from tests.fixtures.smtp import Recorder, SMTPServer
@@ -180,7 +180,7 @@ def test_a_web_servers_delivery_thread_finishes_its_message_at_exit(app, slow_sm
         import time
         from imi_web import create_app
         from imi_web.extensions import db
-        from imi_web.mail.outbox import queue_mail
+        from imi_web.outbox import queue_mail
 
         app = create_app()
         with app.app_context():
