@@ -32,7 +32,13 @@ from imi_web.models import (
 from imi_web.passwords import hash_password
 from imi_web.models.search_index import rebuild_search_index
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.postgres", "tests.fixtures.browser", "tests.fixtures.accessibility"]
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.postgres",
+    "tests.fixtures.browser",
+    "tests.fixtures.accessibility",
+    "tests.fixtures.query_count",
+]
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
