@@ -13,6 +13,7 @@ import calendar
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
@@ -63,6 +64,7 @@ def active_module_accesses(authority: Authority) -> list[ModuleAccess]:
             sa.select(ModuleAccess)
             .join(Module)
             .where(ModuleAccess.authority_id == authority.id, ModuleAccess.status == AccessStatus.ACTIVE)
+            .options(contains_eager(ModuleAccess.module))  # the section names each module
             .order_by(Module.code)
         )
     )

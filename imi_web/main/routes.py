@@ -6,6 +6,7 @@ from .. import history
 from ..menu import own_authority_link
 from ..extensions import db
 from ..security import safe_next
+from ..users.operations import rights_by_module
 from . import bp
 
 
@@ -13,14 +14,11 @@ from . import bp
 @login_required
 def index():
     user = current_user
-    rights_by_module = {}
-    for right in sorted(user.module_rights, key=lambda r: (r.module.code, r.id)):
-        rights_by_module.setdefault(right.module, []).append(right)
     return render_template(
         "main/index.html",
         user=user,
         authority=user.authority,
-        rights_by_module=rights_by_module,
+        rights_by_module=rights_by_module(user),
         password_expires_at=user.password_expires_at(),
         own_authority=own_authority_link(),
     )
