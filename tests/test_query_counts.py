@@ -100,30 +100,9 @@ class Rows:
             ("authority.updated", {"city": ["Jelgava", f"Jelgava {i}"], "classification": [[], [f"F{i}"]]}),
             ("user.rights", {"rights": [[], [f"Q{i}:R{i}A"]]}),
         ):
-            session.add(
-                HistoryEntry(
-                    actor_user_id=w.nimic_admin.id,
-                    actor_name="Anna Kalniņa",
-                    actor_authority_id=w.nimic.id,
-                    authority_id=w.plain.id,
-                    authority_name=w.plain.official_name,
-                    action=action,
-                    subject_type="user",
-                    subject_id=user.id,
-                    subject_label=user.username,
-                    changes=changes,
-                )
-            )
-        session.add(
-            HistoryEntry(
-                actor_user_id=w.nimic_admin.id,
-                actor_name="Anna Kalniņa",
-                authority_id=w.plain.id,
-                action="module_access.granted",
-                subject_type="module_access",
-                subject_label=module.code,
-                changes={"role": [None, "authority"]},
-            )
+            self.history(w.plain, action, subject_type="user", subject_id=user.id, subject_label=user.username, changes=changes)
+        self.history(
+            w.plain, "module_access.granted", subject_type="module_access", subject_label=module.code, changes={"role": [None, "authority"]}
         )
 
         # Managed authorities, the directory, the access overview and Send e-mail: an authority
@@ -152,16 +131,7 @@ class Rows:
         self.registrations.append(registered)
 
         # Send e-mail: a message sent lately.
-        session.add(
-            HistoryEntry(
-                actor_user_id=w.nimic_admin.id,
-                actor_name="Anna Kalniņa",
-                authority_id=w.nimic.id,
-                action="mailing.sent",
-                subject_label=f"Ziņa {i}",
-                changes={"recipients": [None, str(i)]},
-            )
-        )
+        self.history(w.nimic, "mailing.sent", subject_label=f"Ziņa {i}", changes={"recipients": [None, str(i)]})
 
         # Security events, and My account: sessions, passkeys, recovery codes, user rights.
         session.add(
@@ -185,6 +155,20 @@ class Rows:
         )
         session.add(RecoveryCode(user_id=admin.id, code_hash=secrets.token_hex(32)))
         grant_all_module_rights(admin, module)
+
+    def history(self, authority, action, **kw):
+        """A history entry of ``authority``, made by the NIMIC's administrator."""
+        self.db.session.add(
+            HistoryEntry(
+                actor_user_id=self.w.nimic_admin.id,
+                actor_name="Anna Kalniņa",
+                actor_authority_id=self.w.nimic.id,
+                authority_id=authority.id,
+                authority_name=authority.official_name,
+                action=action,
+                **kw,
+            )
+        )
 
     def invitation(self, email, status, authority=None):
         w = self.w
