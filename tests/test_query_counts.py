@@ -40,6 +40,9 @@ FEW, MORE = 2, 8  # rows of each kind at first, and how many more are added (2 �
 # Generous: the heaviest page (a registration to validate) reads 12; a page that loads
 # per row would pass it long before it reached a real list's length.
 LIMIT = 20
+HTMX_TABS = ("modules", "users", "management")
+# The tabs in "Edit authority" mode, and the newest row each shows (the authority's form, none).
+EDITED_TABS = {"authority": "", "classification": "Field {i}", "modules": "Koordinators {i}", "management": "Pārvaldnieks {i}"}
 
 
 @pytest.fixture
@@ -102,7 +105,11 @@ class Rows:
         ):
             self.history(w.plain, action, subject_type="user", subject_id=user.id, subject_label=user.username, changes=changes)
         self.history(
-            w.plain, "module_access.granted", subject_type="module_access", subject_label=module.code, changes={"role": [None, "authority"]}
+            w.plain,
+            "module_access.granted",
+            subject_type="module_access",
+            subject_label=module.code,
+            changes={"role": [None, "authority"]},
         )
 
         # Managed authorities, the directory, the access overview and Send e-mail: an authority
@@ -190,6 +197,7 @@ def pages(w, registration):
     """(page, URL, htmx, POST data or None, a text the newest row puts on the page, with {i} its
     number) for every page type."""
     plain, svc = w.plain.id, w.svc.id
+    riga = "Rīgas būvvalde {i}"
     tab_rows = {
         "authority": "Q{i}",  # the modules the retirement section would suspend
         "classification": "Field {i}",
@@ -199,22 +207,22 @@ def pages(w, registration):
     }
     return [
         ("home", "/", False, None, "Right R{i}A"),
-        ("managed authorities", "/authorities/", False, None, "Rīgas būvvalde {i}"),
-        ("managed authorities (htmx)", "/authorities/", True, None, "Rīgas būvvalde {i}"),
-        ("managed authorities, filtered", f"/authorities/?q=valde&status=all&mine=no&module={svc}", False, None, "Rīgas būvvalde {i}"),
-        ("managed authorities, filtered (htmx)", f"/authorities/?q=valde&city=r&module={svc}", True, None, "Rīgas būvvalde {i}"),
+        ("managed authorities", "/authorities/", False, None, riga),
+        ("managed authorities (htmx)", "/authorities/", True, None, riga),
+        ("managed authorities, filtered", f"/authorities/?q=valde&status=all&mine=no&module={svc}", False, None, riga),
+        ("managed authorities, filtered (htmx)", f"/authorities/?q=valde&city=r&module={svc}", True, None, riga),
         (
             "managed authorities, by classification (htmx)",
             f"/authorities/?status=all&classification={w.general.entries[0].id}&without_module={w.ecom.id}",
             True,
             None,
-            "Rīgas būvvalde {i}",
+            riga,
         ),
         *[(f"tab {tab}", f"/authorities/{plain}/{tab}", False, None, shows) for tab, shows in tab_rows.items()],
-        *[(f"tab {tab} (htmx)", f"/authorities/{plain}/{tab}", True, None, tab_rows[tab]) for tab in ("modules", "users", "management")],
+        *[(f"tab {tab} (htmx)", f"/authorities/{plain}/{tab}", True, None, tab_rows[tab]) for tab in HTMX_TABS],
         ("management history (htmx)", f"/authorities/{plain}/management/history?history_page=1", True, None, "Jelgava {i}"),
         ("directory", "/directory/", False, None, "Country {i}"),
-        ("directory, filtered (htmx)", f"/directory/?q=valde&module={svc}", True, None, "Rīgas būvvalde {i}"),
+        ("directory, filtered (htmx)", f"/directory/?q=valde&module={svc}", True, None, riga),
         ("directory: an authority", f"/directory/{plain}", False, None, "Module Q{i}"),
         ("for validation", "/validation/", False, None, "Cēsu novada būvvalde {i}"),
         ("for validation (htmx)", "/validation/", True, None, "Cēsu novada būvvalde {i}"),
@@ -223,8 +231,8 @@ def pages(w, registration):
         ("registration invitations (htmx)", "/invitations/", True, None, "cesis{i}@"),
         ("send e-mail", "/mailing/", False, None, "Ziņa {i}"),
         ("send e-mail: authorities (htmx)", "/mailing/authorities", True, {"mine": "no", "q": "valde"}, "Rīgas būvvalde {i}"),
-        ("access overview", "/access-overview/?mine=no", False, None, "Rīgas būvvalde {i}"),
-        ("access overview (htmx)", "/access-overview/?mine=no", True, None, "Rīgas būvvalde {i}"),
+        ("access overview", "/access-overview/?mine=no", False, None, riga),
+        ("access overview (htmx)", "/access-overview/?mine=no", True, None, riga),
         ("security events", "/security-events/", False, None, "plain.user{i}"),
         ("security events (htmx)", "/security-events/?kind=login_failed", True, None, "plain.user{i}"),
         ("my account: password", "/account/password", False, None, ""),
@@ -237,14 +245,15 @@ def measure(query_count, client, editing, w, rows) -> dict:
     """Page → statements; each page must show the newest row, or it would not prove anything."""
     counts, missing = {}, []
     newest = rows.added - 1
-    for name, url, htmx, data, shows in pages(w, rows.registrations[0]):
-        counts[name], html = query_count.request(client, url, htmx=htmx, data=data)
+    visits = [(name, client, *page) for name, *page in pages(w, rows.registrations[0])]
+    visits += [
+        (f"tab {tab}, editing", editing, f"/authorities/{w.plain.id}/{tab}", False, None, shows)
+        for tab, shows in EDITED_TABS.items()
+    ]
+    for name, who, url, htmx, data, shows in visits:
+        counts[name], html = query_count.request(who, url, htmx=htmx, data=data)
         if shows.format(i=newest) not in html:
             missing.append(f"{name}: {shows.format(i=newest)!r}")
-    for tab, shows in (("authority", None), ("classification", "Field {i}"), ("modules", "Koordinators {i}"), ("management", "Pārvaldnieks {i}")):
-        counts[f"tab {tab}, editing"], html = query_count.request(editing, f"/authorities/{w.plain.id}/{tab}")
-        if shows and shows.format(i=newest) not in html:
-            missing.append(f"tab {tab}, editing: {shows.format(i=newest)!r}")
     assert not missing, "these pages do not show the rows added:\n  " + "\n  ".join(missing)
     return counts
 
