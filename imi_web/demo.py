@@ -92,7 +92,9 @@ class AuthoritySpec:
         """One ``[[authorities]]`` table; an unknown field fails here rather than being ignored."""
         entry = dict(entry)
         coordinates = [Access(code, coordinator=True) for code in entry.pop("coordinator_of", ())]
-        members = [Access(**{**access, "classes": tuple(access.get("classes", ()))}) for access in entry.pop("member_of", ())]
+        members = [
+            Access(**{**access, "classes": tuple(access.get("classes", ()))}) for access in entry.pop("member_of", ())
+        ]
         scope = entry.pop("scope", None)
         spec = cls(
             fields=tuple(entry.pop("fields")),
