@@ -172,8 +172,8 @@ def secure_cookie_name(name: str, domain: str | None) -> str:
 # Searches run the same statements with very different values ("rig" matches 2 % of the
 # names, "valdemara" almost none). psycopg prepares a statement after five runs, and PostgreSQL
 # may then settle on one generic plan for every value — for the capped count of "rig" a
-# BitmapAnd of two indexes, 13 ms instead of 1 ms at 100k authorities. Plan each run with its
-# values (planning costs ~0.3 ms).
+# BitmapAnd of two indexes, many times slower than the plan made for "rig" itself. Plan each
+# run with its values: planning is cheap next to one such plan.
 POSTGRES_OPTIONS = "-c plan_cache_mode=force_custom_plan"
 
 

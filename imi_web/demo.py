@@ -1,15 +1,16 @@
 """The demo data set (R-6.5): ``flask --app wsgi imi demo``.
 
-Three countries (Latvia in detail, Lithuania and Estonia in brief), six IMI-like modules with
-their user rights and classification lists, two general classification lists, about fifty
-authorities (NIMICs, delegated access managers, module coordinators, linked authorities, one
-deactivated, one awaiting validation) and about 150 users in every user and password status.
+The data (countries, modules, authorities, invitations, the printed logins, the names the other
+users are made from) is ``demo.toml`` beside this module; this module reads it, plans the users
+and creates the rows. Three countries, six modules, about fifty authorities (NIMICs, delegated
+access managers, module coordinators, linked authorities, one deactivated, one awaiting
+validation) and about 150 users in every user and password status.
 
 Idempotent: every row is looked up by its natural key (country code, module code, list code,
 country + official name of an authority, the pair of a module access or an access-manager link,
 username, inviting authority + e-mail of an invitation) and created only when missing, so a
 second run adds nothing and prints the same logins. The plan (names, usernames, statuses) is
-built from fixed seeds, never from what the database holds.
+built from the data file and fixed seeds, never from what the database holds.
 
 Argon2 is deliberately slow, so every demo user shares one hash of the demo password (and one
 of the temporary password), computed at most once per run and only when a user is created.
@@ -19,9 +20,11 @@ No mail is queued: the demo passwords are printed on the operator's console inst
 import hashlib
 import random
 import secrets
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import resources
 
 import sqlalchemy as sa
 from flask import current_app
@@ -48,180 +51,11 @@ from .models import (
     fold,
     utcnow,
 )
-from .operator import add_module, get_or_create_country
+from .operator import add_module, get_or_create_country, new_classification_list
 from .passwords import hash_password, verify_password
 from .users.operations import grant_all_module_rights
 
-DEMO_PASSWORD = "Demo-Parole-2026"
-DEMO_TEMPORARY_PASSWORD = "Pagaidu-Parole-7"
-
-# --------------------------------------------------------------------------- reference data
-
-COUNTRIES = [
-    ("LV", "Latvija", "Latvia"),
-    ("LT", "Lietuva", "Lithuania"),
-    ("EE", "Igaunija", "Estonia"),
-]
-
-# General classification lists (fields of competence), not tied to a module.
-GENERAL_LISTS = [
-    (
-        "FIELDS",
-        "Kompetences jomas",
-        "Fields of competence",
-        [
-            ("HEALTH", "Veselības aprūpe", "Healthcare"),
-            ("EDU", "Izglītība", "Education"),
-            ("CONSTR", "Būvniecība", "Construction"),
-            ("TRANSPORT", "Transports", "Transport"),
-            ("TRADE", "Tirdzniecība un uzņēmējdarbība", "Trade and business"),
-            ("CULTURE", "Kultūra", "Culture"),
-            ("EMPLOY", "Nodarbinātība un darba tiesības", "Employment and labour law"),
-            ("SOCIAL", "Sociālā aizsardzība", "Social protection"),
-            ("ENV", "Vide", "Environment"),
-            ("AGRI", "Lauksaimniecība un pārtika", "Agriculture and food"),
-            ("CONSUMER", "Patērētāju tiesību aizsardzība", "Consumer protection"),
-            ("JUSTICE", "Tieslietas", "Justice"),
-            ("TAX", "Nodokļi un muita", "Taxation and customs"),
-            ("FIN", "Finanšu pakalpojumi", "Financial services"),
-            ("DATA", "Datu aizsardzība", "Data protection"),
-            ("HOME", "Iekšlietas", "Home affairs"),
-            ("REGION", "Reģionālā attīstība", "Regional development"),
-        ],
-    ),
-    (
-        "LEVEL",
-        "Pārvaldes līmenis",
-        "Level of administration",
-        [
-            ("NAT", "Valsts pārvalde", "Central government"),
-            ("REG", "Reģionālā pārvalde", "Regional administration"),
-            ("LOC", "Pašvaldība", "Local government"),
-            ("PROF", "Profesionālā organizācija", "Professional body"),
-        ],
-    ),
-]
-
-_SEND = ("SEND", "Sūtīt informācijas pieprasījumus", "Send information requests")
-_REPLY = ("REPLY", "Atbildēt uz pieprasījumiem", "Reply to requests")
-_VIEW = ("VIEW", "Skatīt pieprasījumus", "View requests")
-_ALERT = ("ALERT", "Sūtīt brīdinājumus", "Send alerts")
-
-MODULES = [
-    dict(
-        code="PQ",
-        name_lv="Profesionālās kvalifikācijas",
-        name_en="Professional qualifications",
-        information_request=True,
-        linked_coordinator_required=True,
-        rights=[_SEND, _REPLY, _VIEW, _ALERT],
-        classification=[
-            ("DOC", "Ārsti", "Doctors of medicine"),
-            ("NURSE", "Vispārējās aprūpes māsas", "Nurses responsible for general care"),
-            ("DENT", "Zobārsti", "Dental practitioners"),
-            ("PHARM", "Farmaceiti", "Pharmacists"),
-            ("MIDW", "Vecmātes", "Midwives"),
-            ("VET", "Veterinārārsti", "Veterinary surgeons"),
-            ("ARCH", "Arhitekti", "Architects"),
-            ("ENG", "Būvinženieri", "Civil engineers"),
-            ("TEACH", "Skolotāji", "Teachers"),
-            ("LAW", "Advokāti", "Lawyers"),
-        ],
-    ),
-    dict(
-        code="SVC",
-        name_lv="Pakalpojumi",
-        name_en="Services",
-        information_request=True,
-        linked_coordinator_required=False,
-        rights=[_SEND, _REPLY, _ALERT],
-        classification=[
-            ("CONSTR", "Būvniecības pakalpojumi", "Construction services"),
-            ("TOUR", "Tūrisma pakalpojumi", "Tourism services"),
-            ("RETAIL", "Mazumtirdzniecība", "Retail trade"),
-            ("ESTATE", "Nekustamā īpašuma pakalpojumi", "Real estate services"),
-            ("CRAFT", "Amatniecība", "Crafts"),
-            ("LEGAL", "Juridiskie pakalpojumi", "Legal services"),
-            ("FOOD", "Ēdināšanas pakalpojumi", "Catering services"),
-        ],
-    ),
-    dict(
-        code="PWD",
-        name_lv="Darbinieku norīkošana darbā",
-        name_en="Posting of workers",
-        information_request=True,
-        linked_coordinator_required=True,
-        rights=[
-            _SEND,
-            _REPLY,
-            ("PENALTY", "Pieprasīt administratīvo sodu izpildi", "Request the enforcement of penalties"),
-            _VIEW,
-        ],
-        classification=[
-            ("COND", "Darba un nodarbinātības noteikumi", "Terms and conditions of employment"),
-            ("PAY", "Darba samaksa", "Remuneration"),
-            ("SAFETY", "Darba aizsardzība", "Health and safety at work"),
-            ("SOCSEC", "Sociālā nodrošināšana", "Social security"),
-            ("PEN", "Administratīvie sodi", "Administrative penalties and fines"),
-        ],
-    ),
-    dict(
-        code="ECOM",
-        name_lv="Elektroniskā komercija",
-        name_en="E-commerce",
-        information_request=False,
-        linked_coordinator_required=False,
-        rights=[
-            ("NOTIFY", "Sūtīt paziņojumus par pasākumiem", "Send notifications of measures"),
-            ("VIEW", "Skatīt paziņojumus", "View notifications"),
-        ],
-        classification=[
-            ("ONLINE", "Tiešsaistes tirdzniecība", "Online retail"),
-            ("ISS", "Informācijas sabiedrības pakalpojumi", "Information society services"),
-            ("CONS", "Patērētāju aizsardzība tiešsaistē", "Online consumer protection"),
-            ("ADV", "Komerciālie paziņojumi", "Commercial communications"),
-        ],
-    ),
-    dict(
-        code="CG",
-        name_lv="Kultūras priekšmeti",
-        name_en="Cultural goods",
-        information_request=False,
-        linked_coordinator_required=True,
-        rights=[
-            ("NOTIFY", "Paziņot par atrastiem priekšmetiem", "Notify found objects"),
-            ("SEARCH", "Sūtīt meklēšanas pieprasījumus", "Send search requests"),
-            ("VIEW", "Skatīt lietas", "View cases"),
-        ],
-        classification=[
-            ("ARCHAEO", "Arheoloģiskie priekšmeti", "Archaeological objects"),
-            ("ART", "Mākslas darbi", "Works of art"),
-            ("ARCHIVE", "Arhīvi", "Archives"),
-            ("MANUS", "Manuskripti un inkunābulas", "Manuscripts and incunabula"),
-            ("BOOKS", "Grāmatas", "Books"),
-        ],
-    ),
-    dict(
-        code="SOLVIT",
-        name_lv="SOLVIT problēmu risināšana",
-        name_en="SOLVIT problem solving",
-        information_request=False,
-        linked_coordinator_required=False,
-        rights=[
-            ("CASE", "Reģistrēt lietas", "Register cases"),
-            ("HANDLE", "Risināt lietas", "Handle cases"),
-            ("VIEW", "Skatīt lietas", "View cases"),
-        ],
-        classification=[
-            ("SOCSEC", "Sociālā nodrošināšana", "Social security"),
-            ("PQ", "Profesionālo kvalifikāciju atzīšana", "Recognition of professional qualifications"),
-            ("VEHICLE", "Transportlīdzekļu reģistrācija", "Vehicle registration"),
-            ("TAX", "Nodokļi", "Taxation"),
-            ("RESID", "Uzturēšanās tiesības", "Residence rights"),
-            ("MARKET", "Preču brīva aprite", "Free movement of goods"),
-        ],
-    ),
-]
+# --------------------------------------------------------------------------- the data file
 
 
 @dataclass(frozen=True)
@@ -231,14 +65,6 @@ class Access:
     linked: str | None = None  # key of the linked coordinator authority
     classes: tuple[str, ...] = ()
     suspended: bool = False
-
-
-def coord(module: str) -> Access:
-    return Access(module, coordinator=True)
-
-
-def member(module: str, linked: str | None = None, *classes: str, suspended: bool = False) -> Access:
-    return Access(module, linked=linked, classes=classes, suspended=suspended)
 
 
 @dataclass(frozen=True)
@@ -261,208 +87,27 @@ class AuthoritySpec:
     delegated: tuple[str, ...] = ()
     status: AuthorityStatus = AuthorityStatus.ACTIVE
 
-
-def _a(key, country, official, informal, city, street, postal, slug, fields, level, managers, *accesses, **kw):
-    return AuthoritySpec(
-        key=key,
-        country=country,
-        official_name=official,
-        informal_name=informal,
-        city=city,
-        street_address=street,
-        postal_code=postal,
-        domain=f"{slug}.{country.lower()}.example",  # RFC 2606: .example never delivers
-        fields=tuple(fields.split()),
-        level=level,
-        managers=tuple(managers.split()),
-        accesses=accesses,
-        **kw,
-    )
-
-
-FULL, PARTIAL = DelegationScope.FULL, DelegationScope.PARTIAL
-
-# fmt: off
-AUTHORITIES = [
-    # --- Latvia: the NIMIC and the delegated access managers
-    _a("em", "LV", "Ekonomikas ministrija", "EM — IMI nacionālais koordinators", "Rīga",
-       "Brīvības iela 55", "LV-1519", "em", "TRADE REGION", "NAT", "",
-       coord("SVC"), coord("SOLVIT"), member("ECOM", "ptac", "ISS"), users=6, nimic=True, scope=FULL),
-    _a("ptac", "LV", "Patērētāju tiesību aizsardzības centrs", "PTAC", "Rīga",
-       "Brīvības iela 55", "LV-1010", "ptac", "CONSUMER TRADE", "NAT", "em",
-       coord("SVC"), coord("ECOM"), member("SOLVIT", "em", "MARKET"), users=5, scope=FULL),
-    _a("aic", "LV", "Akadēmiskās informācijas centrs", "AIC — profesionālās kvalifikācijas atzīšana", "Rīga",
-       "Dzirnavu iela 16", "LV-1010", "aic", "EDU", "NAT", "em",
-       coord("PQ"), users=4, scope=PARTIAL, delegated=("PQ",)),
-    _a("vdi", "LV", "Valsts darba inspekcija", "VDI", "Rīga",
-       "Kr. Valdemāra iela 38 k-1", "LV-1010", "vdi", "EMPLOY", "NAT", "em",
-       coord("PWD"), member("SOLVIT", "em", "SOCSEC"), users=4, scope=PARTIAL, delegated=("PWD",)),
-    # --- Latvia: other module coordinators
-    _a("vi", "LV", "Veselības inspekcija", "VI — ārstniecības personu uzraudzība", "Rīga",
-       "Klijānu iela 7", "LV-1012", "vi", "HEALTH", "NAT", "em aic",
-       coord("PQ"), users=4),
-    _a("nkmp", "LV", "Nacionālā kultūras mantojuma pārvalde", "NKMP — kultūras priekšmetu aprite", "Rīga",
-       "Mazā Pils iela 19", "LV-1050", "nkmp", "CULTURE", "NAT", "em",
-       coord("CG")),
-    # --- Latvia: professional qualifications (linked to AIC or the Health Inspectorate)
-    _a("lab", "LV", "Latvijas Ārstu biedrība", "Ārstu sertifikācijas centrs", "Rīga",
-       "Skolas iela 3", "LV-1010", "arstubiedriba", "HEALTH", "PROF", "aic em",
-       member("PQ", "vi", "DOC")),
-    _a("lma", "LV", "Latvijas Māsu asociācija", "Māsu un vecmāšu reģistrs", "Rīga",
-       "Baznīcas iela 31", "LV-1010", "masuasociacija", "HEALTH", "PROF", "aic",
-       member("PQ", "vi", "NURSE", "MIDW")),
-    _a("lza", "LV", "Latvijas Zobārstu asociācija", "Zobārstu sertifikācija", "Rīga",
-       "Dzirciema iela 20", "LV-1007", "zobarsti", "HEALTH", "PROF", "aic",
-       member("PQ", "vi", "DENT"), users=2),
-    _a("lfb", "LV", "Latvijas Farmaceitu biedrība", "Farmaceitu sertifikācija", "Rīga",
-       "Raiņa bulvāris 16", "LV-1050", "farmaceiti", "HEALTH", "PROF", "aic",
-       member("PQ", "vi", "PHARM"), users=2),
-    _a("las", "LV", "Latvijas Arhitektu savienība", "Arhitektu sertifikācijas centrs", "Rīga",
-       "Torņa iela 11", "LV-1050", "arhitekti", "CONSTR", "PROF", "aic",
-       member("PQ", "aic", "ARCH")),
-    _a("pvd", "LV", "Pārtikas un veterinārais dienests", "PVD", "Rīga",
-       "Peldu iela 30", "LV-1050", "pvd", "AGRI HEALTH", "NAT", "em aic",
-       member("PQ", "aic", "VET"), member("SVC", None, "FOOD"), users=4),
-    _a("ikvd", "LV", "Izglītības kvalitātes valsts dienests", "IKVD", "Rīga",
-       "Vaļņu iela 2", "LV-1050", "ikvd", "EDU", "NAT", "aic",
-       member("PQ", "aic", "TEACH")),
-    _a("lzap", "LV", "Latvijas Zvērinātu advokātu padome", "Latvijas advokatūra", "Rīga",
-       "Antonijas iela 8", "LV-1010", "advokatura", "JUSTICE", "PROF", "aic ptac",
-       member("PQ", "aic", "LAW"), member("SVC", "ptac", "LEGAL")),
-    _a("jip", "LV", "Jelgavas valstspilsētas pašvaldības iestāde \"Jelgavas izglītības pārvalde\"",
-       "Jelgavas izglītības pārvalde", "Jelgava",
-       "Svētes iela 22", "LV-3001", "izglitiba.jelgava", "EDU", "LOC", "aic",
-       member("PQ", "aic", "TEACH"), users=2),
-    _a("lbs", "LV", "Latvijas Būvinženieru savienība", "Būvinženieru sertifikācija", "Rīga",
-       "Meistaru iela 10", "LV-1050", "buvinzenieri", "CONSTR", "PROF", "aic",
-       member("PQ", "aic", "ENG"), users=2),
-    _a("vvc", "LV", "Valsts valodas centrs", "VVC — valsts valodas prasmes pārbaude", "Rīga",
-       "Lāčplēša iela 35", "LV-1011", "vvc", "EDU", "NAT", "aic",
-       member("PQ", "aic", "TEACH", "DOC", "NURSE"), users=2),
-    # --- Latvia: posting of workers (linked to the State Labour Inspectorate)
-    _a("vid", "LV", "Valsts ieņēmumu dienests", "VID", "Rīga",
-       "Talejas iela 1", "LV-1978", "vid", "TAX FIN", "NAT", "em vdi",
-       member("PWD", "vdi", "SOCSEC", "PEN"), member("SOLVIT", "em", "TAX"), users=5),
-    _a("vsaa", "LV", "Valsts sociālās apdrošināšanas aģentūra", "VSAA", "Rīga",
-       "Lāčplēša iela 70a", "LV-1011", "vsaa", "SOCIAL", "NAT", "vdi em",
-       member("PWD", "vdi", "SOCSEC"), member("SOLVIT", None, "SOCSEC"), users=4),
-    _a("nva", "LV", "Nodarbinātības valsts aģentūra", "NVA", "Rīga",
-       "Kr. Valdemāra iela 38", "LV-1010", "nva", "EMPLOY", "NAT", "vdi",
-       member("PWD", "vdi", "COND", "PAY")),
-    _a("kvdi", "LV", "Valsts darba inspekcijas Kurzemes reģionālā valsts darba inspekcija",
-       "VDI Kurzemes reģions", "Liepāja",
-       "Rožu iela 24", "LV-3401", "kurzeme.vdi", "EMPLOY", "REG", "vdi",
-       member("PWD", "vdi", "SAFETY"), users=2),
-    _a("lvdi", "LV", "Valsts darba inspekcijas Latgales reģionālā valsts darba inspekcija",
-       "VDI Latgales reģions", "Daugavpils",
-       "Saules iela 5a", "LV-5401", "latgale.vdi", "EMPLOY", "REG", "vdi",
-       member("PWD", "vdi", "SAFETY", "COND"), users=2),
-    _a("pmlp", "LV", "Pilsonības un migrācijas lietu pārvalde", "PMLP", "Rīga",
-       "Čiekurkalna 1. līnija 1 k-3", "LV-1026", "pmlp", "HOME", "NAT", "em vdi",
-       member("PWD", "vdi", "COND"), member("SOLVIT", "em", "RESID")),
-    # --- Latvia: cultural goods (linked to the National Heritage Board)
-    _a("lna", "LV", "Latvijas Nacionālais arhīvs", "Nacionālais arhīvs", "Rīga",
-       "Bezdelīgu iela 1", "LV-1048", "arhivs", "CULTURE", "NAT", "em",
-       member("CG", "nkmp", "ARCHIVE", "MANUS")),
-    _a("lnmm", "LV", "Latvijas Nacionālais mākslas muzejs", "LNMM", "Rīga",
-       "Jaņa Rozentāla laukums 1", "LV-1010", "lnmm", "CULTURE", "NAT", "em",
-       member("CG", "nkmp", "ART")),
-    _a("lnb", "LV", "Latvijas Nacionālā bibliotēka", "Gaismas pils", "Rīga",
-       "Mūkusalas iela 3", "LV-1423", "lnb", "CULTURE", "NAT", "em",
-       member("CG", "nkmp", "BOOKS", "MANUS")),
-    _a("vp", "LV", "Valsts policija", "VP — kultūras priekšmetu zādzības", "Rīga",
-       "Čiekurkalna 1. līnija 1", "LV-1026", "vp", "HOME JUSTICE", "NAT", "em",
-       member("CG", "nkmp", "ART", "ARCHAEO"), users=4),
-    _a("vm", "LV", "Ventspils muzejs", "Livonijas ordeņa pils", "Ventspils",
-       "Jāņa iela 17", "LV-3601", "muzejs.ventspils", "CULTURE", "LOC", "em",
-       member("CG", "nkmp", "ARCHAEO"), users=2),
-    # --- Latvia: services, e-commerce, SOLVIT
-    _a("bvkb", "LV", "Būvniecības valsts kontroles birojs", "BVKB", "Rīga",
-       "Smilšu iela 1", "LV-1050", "bvkb", "CONSTR", "NAT", "ptac em",
-       member("SVC", "ptac", "CONSTR")),
-    _a("rpad", "LV", "Rīgas valstspilsētas pašvaldības Pilsētas attīstības departaments",
-       "Rīgas pilsētas attīstības departaments", "Rīga",
-       "Amatu iela 4", "LV-1050", "attistiba.riga", "CONSTR REGION", "LOC", "ptac",
-       member("SVC", None, "CONSTR", "ESTATE"), users=4),
-    _a("jbv", "LV", "Jelgavas valstspilsētas pašvaldības būvvalde", "Jelgavas būvvalde", "Jelgava",
-       "Lielā iela 11", "LV-3001", "buvvalde.jelgava", "CONSTR", "LOC", "ptac",
-       member("SVC", "ptac", "CONSTR"), member("SOLVIT", "em", "MARKET"), users=4),
-    _a("lbv", "LV", "Liepājas valstspilsētas pašvaldības būvvalde", "Liepājas būvvalde", "Liepāja",
-       "Rožu iela 6", "LV-3401", "buvvalde.liepaja", "CONSTR", "LOC", "ptac",
-       member("SVC", None, "CONSTR"), users=4),
-    _a("dbv", "LV", "Daugavpils valstspilsētas pašvaldības būvvalde", "Daugavpils būvvalde", "Daugavpils",
-       "Kr. Valdemāra iela 1", "LV-5401", "buvvalde.daugavpils", "CONSTR", "LOC", "ptac em",
-       member("SVC", "ptac", "CONSTR")),
-    _a("vnp", "LV", "Valmieras novada pašvaldība", "Valmieras novada pašvaldība", "Valmiera",
-       "Lāčplēša iela 2", "LV-4201", "valmiera", "REGION TRADE", "LOC", "ptac",
-       member("SVC", None, "TOUR", "CRAFT"), member("SOLVIT", "em", "RESID")),
-    _a("vsp", "LV", "Ventspils valstspilsētas pašvaldība", "Ventspils pilsētas dome", "Ventspils",
-       "Jūras iela 36", "LV-3601", "ventspils", "REGION", "LOC", "ptac",
-       member("SVC", None, "TOUR", "FOOD")),
-    _a("liaa", "LV", "Latvijas Investīciju un attīstības aģentūra", "LIAA", "Rīga",
-       "Brīvības iela 54", "LV-1011", "liaa", "TRADE REGION", "NAT", "em ptac",
-       member("SVC", "ptac", "TOUR", "RETAIL"), member("ECOM", "ptac", "ONLINE"), users=4),
-    _a("ur", "LV", "Uzņēmumu reģistrs", "UR", "Rīga",
-       "Pērses iela 2", "LV-1011", "ur", "TRADE JUSTICE", "NAT", "ptac",
-       member("SVC", None, "RETAIL"), member("ECOM", "ptac", "ISS")),
-    _a("dvi", "LV", "Datu valsts inspekcija", "DVI", "Rīga",
-       "Elijas iela 17", "LV-1050", "dvi", "DATA", "NAT", "ptac",
-       member("ECOM", "ptac", "ISS", "ADV")),
-    _a("kp", "LV", "Konkurences padome", "KP", "Rīga",
-       "Krišjāņa Barona iela 32", "LV-1011", "kp", "TRADE CONSUMER", "NAT", "ptac em",
-       member("SVC", "ptac", "RETAIL"), member("ECOM", "ptac", "ADV", suspended=True)),
-    _a("sprk", "LV", "Sabiedrisko pakalpojumu regulēšanas komisija", "SPRK", "Rīga",
-       "Unijas iela 45", "LV-1039", "sprk", "CONSUMER ENV", "NAT", "ptac",
-       member("ECOM", "ptac", "CONS"), member("SVC", None, "RETAIL")),
-    _a("csdd", "LV", "Ceļu satiksmes drošības direkcija", "CSDD", "Rīga",
-       "Miera iela 1", "LV-1001", "csdd", "TRANSPORT", "NAT", "em",
-       member("SOLVIT", "em", "VEHICLE")),
-    _a("vvd", "LV", "Valsts vides dienests", "VVD", "Rīga",
-       "Rūpniecības iela 23", "LV-1045", "vvd", "ENV", "NAT", "ptac",
-       member("SVC", "ptac", "CONSTR"), users=2),
-    # --- Latvia: a deactivated authority and one awaiting validation
-    _a("rbv", "LV", "Rīgas pilsētas būvvalde", "Rīgas būvvalde (reorganizēta)", "Rīga",
-       "Amatu iela 4", "LV-1050", "buvvalde.riga", "CONSTR", "LOC", "ptac em",
-       member("SVC", "ptac", "CONSTR", "ESTATE"), member("SOLVIT", "em", "MARKET"),
-       users=2, status=AuthorityStatus.DEACTIVATED),
-    _a("lip", "LV", "Liepājas valstspilsētas pašvaldības izglītības pārvalde", "Liepājas izglītības pārvalde",
-       "Liepāja", "Dzirnavu iela 4", "LV-3401", "izglitiba.liepaja", "EDU", "LOC", "",
-       users=1, status=AuthorityStatus.AWAITING_VALIDATION),
-    # --- Lithuania
-    _a("lt-nimic", "LT", "Lietuvos Respublikos ekonomikos ir inovacijų ministerija",
-       "EIMIN — IMI nacionalinis koordinatorius", "Vilnius",
-       "Gedimino pr. 38", "LT-01104", "eimin", "TRADE", "NAT", "",
-       coord("SVC"), coord("SOLVIT"), nimic=True, scope=FULL),
-    _a("lt-skvc", "LT", "Studijų kokybės vertinimo centras", "SKVC", "Vilnius",
-       "A. Goštauto g. 12", "LT-01108", "skvc", "EDU", "NAT", "lt-nimic",
-       coord("PQ")),
-    _a("lt-vdi", "LT", "Valstybinė darbo inspekcija", "VDI", "Vilnius",
-       "Algirdo g. 19", "LT-03607", "vdi", "EMPLOY", "NAT", "lt-nimic",
-       coord("PWD"), users=2),
-    _a("lt-kaunas", "LT", "Kauno miesto savivaldybės administracija", "Kauno savivaldybė", "Kaunas",
-       "Laisvės al. 96", "LT-44251", "kaunas", "REGION", "LOC", "lt-nimic",
-       member("PQ", "lt-skvc", "TEACH"), member("SVC", "lt-nimic", "CONSTR")),
-    # --- Estonia
-    _a("ee-nimic", "EE", "Majandus- ja Kommunikatsiooniministeerium", "MKM — IMI riiklik koordinaator",
-       "Tallinn", "Suur-Ameerika 1", "10122", "mkm", "TRADE", "NAT", "",
-       coord("SVC"), coord("SOLVIT"), nimic=True, scope=FULL),
-    _a("ee-harno", "EE", "Haridus- ja Noorteamet", "Harno", "Tartu",
-       "Lõkke 4", "50103", "harno", "EDU", "NAT", "ee-nimic",
-       coord("PQ"), users=2),
-    _a("ee-ti", "EE", "Tööinspektsioon", "TI", "Tallinn",
-       "Gonsiori 29", "10147", "ti", "EMPLOY", "NAT", "ee-nimic",
-       coord("PWD"), users=2),
-    _a("ee-ttja", "EE", "Tarbijakaitse ja Tehnilise Järelevalve Amet", "TTJA", "Tallinn",
-       "Endla 10a", "10122", "ttja", "CONSUMER", "NAT", "ee-nimic",
-       coord("ECOM"), member("SVC", "ee-nimic", "RETAIL")),
-]
-# fmt: on
-
-# The invitations: (inviting authority, e-mail, suggested name, status, registered authority key).
-INVITATIONS = [
-    ("aic", "info@izglitiba.liepaja.lv.example", "Liepājas izglītības pārvalde", InvitationStatus.REGISTERED, "lip"),
-    ("em", "dome@ogre.lv.example", "Ogres novada pašvaldība", InvitationStatus.SENT, None),
-]
+    @classmethod
+    def read(cls, entry: dict) -> "AuthoritySpec":
+        """One ``[[authorities]]`` table; an unknown field fails here rather than being ignored."""
+        entry = dict(entry)
+        coordinates = [Access(code, coordinator=True) for code in entry.pop("coordinator_of", ())]
+        members = [
+            Access(**{**access, "classes": tuple(access.get("classes", ()))}) for access in entry.pop("member_of", ())
+        ]
+        scope = entry.pop("scope", None)
+        spec = cls(
+            fields=tuple(entry.pop("fields")),
+            managers=tuple(entry.pop("managers", ())),
+            accesses=(*coordinates, *members),
+            scope=DelegationScope(scope) if scope else None,
+            delegated=tuple(entry.pop("delegated_modules", ())),
+            status=AuthorityStatus(entry.pop("status", AuthorityStatus.ACTIVE.value)),
+            **entry,
+        )
+        if not spec.domain.endswith(".example"):  # RFC 2606: .example never delivers
+            raise ValueError(f"demo.toml: the domain of {spec.key!r} must end in .example")
+        return spec
 
 
 @dataclass(frozen=True)
@@ -472,61 +117,29 @@ class DemoLogin:
     first_name: str
     surname: str
     is_admin: bool
-    temporary: bool
     shows: str  # what the login shows off; "{authority}" is replaced by its name
+    temporary: bool = False
 
 
-DEMO_LOGINS = [
-    DemoLogin("demo.nimic", "em", "Jānis", "Bērziņš", True, False,
-              "NIMIC administrator of {authority} (LV): access manager of every Latvian authority, "
-              "delegates access management, validates registrations"),
-    DemoLogin("demo.manager", "ptac", "Līga", "Ozoliņa", True, False,
-              "administrator of {authority}, a full delegated access manager (all modules)"),
-    DemoLogin("demo.partial", "aic", "Inese", "Kalniņa", True, False,
-              "administrator of {authority}, a partial delegated access manager (module PQ only); "
-              "has a registration awaiting validation"),
-    DemoLogin("demo.admin", "jbv", "Māris", "Liepiņš", True, False,
-              "administrator of {authority}: edits its data, registers users, resets passwords"),
-    DemoLogin("demo.user", "jbv", "Dace", "Krūmiņa", False, False,
-              "user of {authority} without administrator rights: own module rights, directory"),
-    DemoLogin("demo.new", "lbv", "Kārlis", "Vītols", False, True,
-              "new user of {authority} with a temporary password: must change it at the first login"),
-]
+def _read_data() -> dict:
+    return tomllib.loads(resources.files(__package__).joinpath("demo.toml").read_text(encoding="utf-8"))
+
+
+_DATA = _read_data()
+DEMO_PASSWORD = _DATA["passwords"]["demo"]
+DEMO_TEMPORARY_PASSWORD = _DATA["passwords"]["temporary"]
+COUNTRIES = [(c["code"], c["name_lv"], c["name_en"]) for c in _DATA["countries"]]
+GENERAL_LISTS = _DATA["general_lists"]
+MODULES = _DATA["modules"]
+AUTHORITIES = [AuthoritySpec.read(entry) for entry in _DATA["authorities"]]
+INVITATIONS = _DATA["invitations"]
+DEMO_LOGINS = [DemoLogin(**entry) for entry in _DATA["logins"]]
+# country code → (male first names, female first names, (male, female) surnames)
+NAMES = {code: (names["male"], names["female"], names["surnames"]) for code, names in _DATA["names"].items()}
+# country code → (country code, landline prefix, mobile prefix, digits of a national number)
+PHONES = {code: (p["code"], p["landline"], p["mobile"], p["digits"]) for code, p in _DATA["phones"].items()}
 
 # --------------------------------------------------------------------------- people
-
-LV_MALE = ["Jānis", "Andris", "Māris", "Edgars", "Kārlis", "Artūrs", "Raimonds", "Guntis", "Aivars",
-           "Mārtiņš", "Juris", "Oskars", "Roberts", "Ģirts", "Uldis", "Valdis", "Krišjānis", "Dāvis",
-           "Ēriks", "Normunds", "Pēteris", "Gatis", "Rihards", "Aleksandrs"]
-LV_FEMALE = ["Līga", "Inese", "Ilze", "Anna", "Kristīne", "Laura", "Dace", "Sanita", "Ieva", "Zane",
-             "Agnese", "Baiba", "Elīna", "Dzintra", "Gunta", "Māra", "Solvita", "Santa", "Evija",
-             "Ināra", "Anete", "Ērika", "Rūta", "Lelde"]
-# (male form, female form)
-LV_SURNAMES = [("Bērziņš", "Bērziņa"), ("Ozoliņš", "Ozoliņa"), ("Kalniņš", "Kalniņa"), ("Liepiņš", "Liepiņa"),
-               ("Jansons", "Jansone"), ("Krūmiņš", "Krūmiņa"), ("Zariņš", "Zariņa"), ("Kļaviņš", "Kļaviņa"),
-               ("Vītols", "Vītola"), ("Balodis", "Balode"), ("Eglītis", "Eglīte"), ("Pētersons", "Pētersone"),
-               ("Vanags", "Vanaga"), ("Lācis", "Lāce"), ("Siliņš", "Siliņa"), ("Kārkliņš", "Kārkliņa"),
-               ("Sproģis", "Sproģe"), ("Grīnbergs", "Grīnberga"), ("Feldmanis", "Feldmane"),
-               ("Celmiņš", "Celmiņa"), ("Muižnieks", "Muižniece"), ("Strazds", "Strazda"),
-               ("Dombrovskis", "Dombrovska"), ("Auziņš", "Auziņa"), ("Ziemelis", "Ziemele"),
-               ("Lapiņš", "Lapiņa"), ("Kalējs", "Kalēja"), ("Skujiņš", "Skujiņa"), ("Vilks", "Vilka"),
-               ("Priede", "Priede"), ("Zvaigzne", "Zvaigzne"), ("Ābele", "Ābele"), ("Šmits", "Šmite"),
-               ("Ķēniņš", "Ķēniņa"), ("Circenis", "Circene"), ("Rozenbergs", "Rozenberga")]
-LT_MALE = ["Jonas", "Tomas", "Mantas", "Lukas", "Darius", "Andrius", "Paulius", "Vytautas"]
-LT_FEMALE = ["Rūta", "Aistė", "Ieva", "Eglė", "Gintarė", "Laura", "Jurgita", "Dalia"]
-LT_SURNAMES = [("Kazlauskas", "Kazlauskienė"), ("Petrauskas", "Petrauskienė"), ("Jankauskas", "Jankauskienė"),
-               ("Stankevičius", "Stankevičienė"), ("Vasiliauskas", "Vasiliauskienė"),
-               ("Žukauskas", "Žukauskienė"), ("Butkus", "Butkienė"), ("Paulauskas", "Paulauskienė")]
-EE_MALE = ["Mart", "Andres", "Kristjan", "Tõnu", "Rasmus", "Priit", "Jaan", "Indrek"]
-EE_FEMALE = ["Kadri", "Liis", "Triin", "Maarja", "Kertu", "Piret", "Anu", "Helen"]
-EE_SURNAMES = [(s, s) for s in ["Tamm", "Saar", "Sepp", "Mägi", "Kask", "Kukk", "Rebane", "Ilves", "Pärn", "Koppel"]]
-NAMES = {
-    "LV": (LV_MALE, LV_FEMALE, LV_SURNAMES),
-    "LT": (LT_MALE, LT_FEMALE, LT_SURNAMES),
-    "EE": (EE_MALE, EE_FEMALE, EE_SURNAMES),
-}
-# (country code, landline prefix, mobile prefix, digits of a national number)
-PHONES = {"LV": ("+371", "67", "2", 8), "LT": ("+370", "5", "6", 8), "EE": ("+372", "6", "5", 7)}
 
 # User and password status combinations (R-3.9), dealt in this proportion.
 VALID, TEMPORARY, RESET, EXPIRED, BLOCKED, BLOCKED_NEW, UNVALIDATED = (
@@ -670,19 +283,11 @@ class _Loader:
                 self.created["countries"] += 1
 
     def load_general_lists(self):
-        for code, name_lv, name_en, entries in GENERAL_LISTS:
+        for spec in GENERAL_LISTS:
+            code = spec["code"]
             clist = db.session.scalar(sa.select(ClassificationList).where(ClassificationList.code == code))
             if clist is None:
-                clist = ClassificationList(
-                    code=code,
-                    name_lv=name_lv,
-                    name_en=name_en,
-                    entries=[
-                        ClassificationEntry(code=c, name_lv=lv, name_en=en, position=i)
-                        for i, (c, lv, en) in enumerate(entries)
-                    ],
-                )
-                db.session.add(clist)
+                clist = new_classification_list(**spec)
                 self.created["classification lists"] += 1
             self.general[code] = {entry.code: entry for entry in clist.entries}
 
@@ -959,7 +564,8 @@ class _Loader:
     # -- invitations
 
     def load_invitations(self):
-        for inviter_key, email, suggested_name, status, authority_key in INVITATIONS:
+        for spec in INVITATIONS:
+            inviter_key, email, authority_key = spec["inviting_authority"], spec["email"], spec.get("authority")
             inviter = self.authorities[inviter_key]
             exists = db.session.scalar(
                 sa.select(Invitation.id).where(
@@ -978,12 +584,12 @@ class _Loader:
                     inviting_authority=inviter,
                     invited_by_user_id=inviter_admin.id if inviter_admin else None,
                     email=email,
-                    suggested_name=suggested_name,
+                    suggested_name=spec["suggested_name"],
                     language="lv",
-                    message="Lūdzam reģistrēt jūsu iestādi IMI sistēmā. / Please register your authority in IMI.",
+                    message=spec["message"],
                     # Only a hash is stored; this link's token is thrown away (the demo prints none).
                     token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
-                    status=status,
+                    status=InvitationStatus(spec["status"]),
                     created_at=created_at,
                     expires_at=created_at + timedelta(days=30),
                     used_at=registered.created_at if registered else None,

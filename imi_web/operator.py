@@ -114,18 +114,7 @@ def add_module(
     module.rights = [ModuleRight(code=c, name_lv=lv, name_en=en) for c, lv, en in rights]
     db.session.add(module)
     if classification:
-        db.session.add(
-            ClassificationList(
-                code=code,
-                name_lv=name_lv,
-                name_en=name_en,
-                module=module,
-                entries=[
-                    ClassificationEntry(code=c, name_lv=lv, name_en=en, position=i)
-                    for i, (c, lv, en) in enumerate(classification)
-                ],
-            )
-        )
+        new_classification_list(code=code, name_lv=name_lv, name_en=name_en, entries=classification, module=module)
     db.session.flush()
     history.record(
         "module.added",
@@ -136,6 +125,23 @@ def add_module(
         changes={"code": [None, module.code]},
     )
     return module
+
+
+def new_classification_list(
+    *, code: str, name_lv: str, name_en: str, entries: list[tuple[str, str, str]], module: Module | None = None
+) -> ClassificationList:
+    """A classification list, a module's or a general one, with its entries in the given order."""
+    clist = ClassificationList(
+        code=code,
+        name_lv=name_lv,
+        name_en=name_en,
+        module=module,
+        entries=[
+            ClassificationEntry(code=c, name_lv=lv, name_en=en, position=i) for i, (c, lv, en) in enumerate(entries)
+        ],
+    )
+    db.session.add(clist)
+    return clist
 
 
 def parse_labelled(value: str) -> tuple[str, str, str]:

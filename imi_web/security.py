@@ -43,9 +43,9 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with its signing serializer built once per set of keys.
 
     Flask builds the serializer anew to open the session and again to save it, on every
-    request — together ~5 % of an authenticated request that does nothing else. It is
-    stateless once built, so one per application serves every thread; it is built again when
-    ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS`` change."""
+    request, though once built it holds no state: one per application serves every request
+    and thread, and it is built again when ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS`` change.
+    (Its measured share of a request is in bench/README.md.)"""
 
     def get_signing_serializer(self, app):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))

@@ -38,9 +38,9 @@ ROLES = ("coordinator", "authority", "linked")  # "linked": an authority with a 
 # Up to this many authorities found, the totals are one GROUP BY over their accesses (exact);
 # more, each module and role is a count capped at COUNT_CAP that walks the module's accesses
 # in that role (``ix_module_access_module_role_status_name``), checking each authority.
-# Counting up to this limit is itself a walk (at 100k with a module criterion: ~15 ms for 500,
-# ~57 ms for 2 000 on SQLite), so it stays low; a capped count walks at most the accesses of a
-# module in a role, and stops at COUNT_CAP hits.
+# Counting up to this limit is itself a walk that grows with the limit (with a module criterion
+# it probes each authority for its access), so it stays low; a capped count walks at most the
+# accesses of a module in a role, and stops at COUNT_CAP hits.
 TOTALS_GROUP_LIMIT = 500
 
 
@@ -210,7 +210,7 @@ def _capped_totals(keys: frozenset, access_keys: frozenset, term: bool, scanned:
         for role in ("coordinator", "authority"):
             # Driven by the module's accesses in the role (the index on module, role, …), each
             # authority checked by its row: a join let SQLite walk the country's authorities
-            # instead, 20 000 of them for a module with few coordinators (30 ms at 100k).
+            # instead, nearly all of them for a module with few coordinators.
             found = sa.exists(sa.select(1).select_from(Authority).where(Authority.id == counted.c.authority_id, *where))
             hits = (
                 sa.select(sa.literal(1))

@@ -2,10 +2,10 @@
 
 The tab is read far more often than it is changed (every switch to it, every row put back
 after an edit). Loading it as ORM objects — every module with the authority's access to it,
-the accesses' classification entries and linked coordinators, five mappers — cost ~0.6 ms a
-request in-process against ~0.15 ms for these statements (SQLite, 1k authorities). The tab
-only reads, so it reads rows; changes still go through the ORM objects in ``operations.py``,
-and the rows are read again after them.
+the accesses' classification entries and linked coordinators, five mappers — costs several
+times what these two statements cost (bench/README.md: "Tab Modules reads rows"), and a tab
+that only reads gains nothing from objects. So it reads rows; changes still go through the ORM
+objects in ``operations.py``, and the rows are read again after them.
 """
 
 from collections import defaultdict

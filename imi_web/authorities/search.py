@@ -107,8 +107,8 @@ class Criteria(ListCriteria):
 
 
 # Counts stop here: "more than 100 authorities found" (4 pages), and "Count them all" asks for
-# the exact number. Counting costs a probe per row passed, so a higher cap costs every search
-# more as the data grows (at 100k authorities: ~0.5 ms at 100, ~2.5 ms at 500).
+# the exact number. Counting costs a probe per row passed, so a higher cap would slow every
+# search down as the data grows (bench/README.md: "How the searches stay flat").
 COUNT_CAP = 100
 EXACT = 2**62  # the LIMIT of an exact count
 MAX_WORDS = 5
@@ -213,9 +213,9 @@ LIST_COLUMNS = (Authority.id, Authority.official_name, Authority.informal_name, 
 
 # --- the mechanics both searches share (managed authorities, the directory) -------------------
 #
-# Building a statement costs more than running it on an index (~0.7 ms against ~0.2 ms for a
-# page), and a search runs on every keystroke: the statements are built once per shape (which
-# criteria, which plan) with bind parameters, cached, and run on the session's connection.
+# Building a statement costs more than running it on an index, and a search runs on every
+# keystroke: the statements are built once per shape (which criteria, which plan) with bind
+# parameters, cached, and run on the session's connection.
 
 
 def dialect_name() -> str:
@@ -270,7 +270,7 @@ def term_hits(index: str | None, *where):
     if index == "like":
         # ``id > 0`` (always true) names a column that the name indexes lack, so PostgreSQL
         # cannot count by walking one of them in name order — where a term's hits may all lie
-        # late ("rig": 34 000 entries passed, 7 ms at 100k) — and reads the table or pg_trgm.
+        # late ("rig" finds "Rīgas …", late in the alphabet) — and reads the table or pg_trgm.
         where = (*where, Authority.search_name.like(P("term"), escape="\\"), Authority.id > 0)
     return sa.select(sa.literal(1)).select_from(Authority).where(*where)
 

@@ -1,5 +1,7 @@
 """``flask --app wsgi imi …``: the system operator's commands."""
 
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -19,6 +21,17 @@ def imi_cli():
     click.get_current_context().call_on_close(deliverer.finish_foreground)
 
 
+@contextmanager
+def operator_transaction():
+    """Commit what the block did; on an OperatorError roll it back and print its message."""
+    try:
+        yield
+    except OperatorError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+
+
 @imi_cli.command("bootstrap")
 @click.option("--country", "country_code", required=True, help="ISO 3166-1 alpha-2 code, e.g. LV.")
 @click.option("--country-name-lv", default=None, help="The country's name in Latvian (for a new country).")
@@ -28,7 +41,7 @@ def imi_cli():
 @click.option("--surname", required=True)
 @click.option("--email", required=True, help="The first administrator's e-mail (gets the temporary password).")
 @click.option("--language", type=click.Choice(["lv", "en"]), default="lv", show_default=True)
-def bootstrap_command(country_code, country_name_lv, country_name_en, authority_name, first_name, surname, email, language):
+def bootstrap_command(email, **options):
     """Create a country's NIMIC and its first administrator.
 
     Prints the username and the temporary password on this console only.
@@ -39,21 +52,9 @@ def bootstrap_command(country_code, country_name_lv, country_name_en, authority_
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise click.ClickException(f"--email: {exc}") from exc
-    try:
-        _authority, user, password = bootstrap(
-            country_code=country_code,
-            authority_name=authority_name,
-            first_name=first_name,
-            surname=surname,
-            email=email,
-            language=language,
-            country_name_lv=country_name_lv,
-            country_name_en=country_name_en,
-        )
-    except OperatorError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    # The options are named after bootstrap()'s parameters, so they pass through as they are.
+    with operator_transaction():
+        _authority, user, password = bootstrap(email=email, **options)
     click.echo(f"username: {user.username}")
     click.echo(f"temporary password: {password}")
 
@@ -66,22 +67,14 @@ def bootstrap_command(country_code, country_name_lv, country_name_en, authority_
 @click.option("--linked-coordinator-required/--no-linked-coordinator-required", default=False, show_default=True)
 @click.option("--classification", multiple=True, metavar="CODE=LV|EN", help="A classification entry; repeat.")
 @click.option("--right", "rights", multiple=True, metavar="CODE=LV|EN", help="A user right; repeat.")
-def add_module_command(code, name_lv, name_en, information_request, linked_coordinator_required, classification, rights):
+def add_module_command(classification, rights, **options):
     """Introduce a new module (R-4.1)."""
-    try:
+    with operator_transaction():
         module = add_module(
-            code=code,
-            name_lv=name_lv,
-            name_en=name_en,
-            information_request=information_request,
-            linked_coordinator_required=linked_coordinator_required,
             classification=[parse_labelled(v) for v in classification],
             rights=[parse_labelled(v) for v in rights],
+            **options,  # named after add_module()'s parameters
         )
-    except OperatorError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(
         f"module {module.code} added with {len(module.rights)} user rights"
         f" and {len(classification)} classification entries"
