@@ -75,23 +75,27 @@ def tab_url(authority_id: int) -> str:
 # --- granting (R-2.1.4, R-3.3) ----------------------------------------------------------------
 
 
-@bp.get("/<int:authority_id>/modules/new")
-@login_required
-def new_module_access(authority_id):
+def granting(authority_id: int, module_id: int | None):
+    """Load the authority (404), check that the user may grant (403), and read the tab with
+    the grant form for the chosen module."""
     authority = load_authority(authority_id)
     policy.require(policy.may_grant_modules(current_user, authority))
     context = tab_context(authority, "modules", granting=True)
-    form, module = grant_form_for(authority, db_int(request.args.get("module")), context["grantable"])
+    form, module = grant_form_for(authority, module_id, context["grantable"])
+    return authority, context, form, module
+
+
+@bp.get("/<int:authority_id>/modules/new")
+@login_required
+def new_module_access(authority_id):
+    _authority, context, form, module = granting(authority_id, db_int(request.args.get("module")))
     return render("authorities/show.html", "authorities/_grant_form.html", form=form, module=module, **context)
 
 
 @bp.post("/<int:authority_id>/modules")
 @login_required
 def grant_module(authority_id):
-    authority = load_authority(authority_id)
-    policy.require(policy.may_grant_modules(current_user, authority))
-    context = tab_context(authority, "modules", granting=True)
-    form, module = grant_form_for(authority, None, context["grantable"])
+    authority, context, form, module = granting(authority_id, None)
     policy.require(policy.may_manage_module(current_user, authority, module))
     if form.validate_on_submit():
         with acting(form, fallback="role") as outcome:
