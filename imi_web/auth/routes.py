@@ -11,6 +11,7 @@ from ..htmx import redirect_to
 from ..i18n import browser_locale
 from ..models import User, fold
 from ..passwords import MIN_LENGTH
+from ..refusals import Refused, acting
 from ..security import safe_next
 from . import bp
 from ..second_factor.operations import (
@@ -114,9 +115,9 @@ def _failed_login(response) -> bool:
 
 def _signed_in(user: User, second_factor: str, next_url: str):
     """The sign-in is complete: a new sign-in session, then the forced password change if due."""
-    complete_login(user, second_factor)
-    _start_session(user)
-    db.session.commit()
+    with acting():
+        complete_login(user, second_factor)
+        _start_session(user)
     if must_change_password(user):
         return url_for("auth.change_password")
     return safe_next(next_url)
@@ -142,12 +143,14 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is not None and user.has_second_factor:
-            pending.start(user, form.next.data)
-            db.session.commit()
+            with acting():
+                pending.start(user, form.next.data)
             return redirect(url_for("auth.second_factor"), 303)
         if user is not None:
             return redirect(_signed_in(user, "", form.next.data), 303)
-        db.session.commit()  # failed attempts, blocking and the events count even when login fails
+        # Not acting(): the answer is a refusal (422), yet the failed attempt, the blocking and
+        # the events must be kept.
+        db.session.commit()
         failed = True
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, failed=failed), status
@@ -157,9 +160,9 @@ def login():
 def logout():
     user = current_user._get_current_object()
     if user.is_authenticated:
-        sessions.end_session(user.session_token)
-        security_events.record(security_events.LOGOUT, user=user)
-        db.session.commit()
+        with acting():
+            sessions.end_session(user.session_token)
+            security_events.record(security_events.LOGOUT, user=user)
         logout_user()
     language = session.get("language")
     flashes = session.get("_flashes")  # "your session has ended", if it had
@@ -180,16 +183,16 @@ def change_password_view():
     forced = must_change_password(current_user)
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        problems = change_password(user, form.current_password.data, form.new_password.data)
-        if not problems:
-            db.session.commit()
+        with acting(form, fallback="new_password") as outcome:
+            problems = change_password(user, form.current_password.data, form.new_password.data)
+            if "current_password" in problems:
+                raise Refused({"current_password": [_("The current password is not correct.")]})
+            if problems:
+                raise Refused(problems)
+        if outcome.done:
             login_user(user)  # the session's new token in this browser's cookie
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"), 303)
-        db.session.rollback()
-        if "current_password" in problems:
-            form.current_password.errors = [_("The current password is not correct.")]
-        form.new_password.errors = [str(message) for message in problems.get("new_password", [])]
     status = 422 if request.method == "POST" else 200
     return (
         render_template(
@@ -223,10 +226,10 @@ def sessions_view():
 @login_required
 def end_other_sessions():
     user = current_user._get_current_object()
-    ended = sessions.end_user_sessions(
-        user, reason=security_events.BY_USER, actor=user, keep_token=user.session_token
-    )
-    db.session.commit()
+    with acting():
+        ended = sessions.end_user_sessions(
+            user, reason=security_events.BY_USER, actor=user, keep_token=user.session_token
+        )
     flash(ngettext("%(num)d other session has been logged out.", "%(num)d other sessions have been logged out.", ended), "success")
     return redirect(url_for("auth.sessions"), 303)
 
@@ -236,9 +239,10 @@ def end_other_sessions():
 def end_one_session(session_id):
     """Log out one of the user's other sessions; another user's session is not found (404)."""
     user = current_user._get_current_object()
-    if not sessions.end_session_of_user(user, session_id, actor=user, keep_token=user.session_token):
+    with acting():
+        ended = sessions.end_session_of_user(user, session_id, actor=user, keep_token=user.session_token)
+    if not ended:
         abort(404)
-    db.session.commit()
     flash(_("The session has been logged out."), "success")
     return redirect(url_for("auth.sessions"), 303)
 
@@ -268,8 +272,8 @@ def _waiting_user():
 
 def _blocked_response(is_json: bool):
     """Too many wrong codes: the password is blocked (R-3.8); back to the login page."""
-    pending.clear()
-    db.session.commit()
+    with acting():
+        pending.clear()
     flash(_("Login failed: the username or password is wrong, or the password is blocked."), "error")
     if is_json:
         return jsonify(redirect=url_for("auth.login")), 422
@@ -291,7 +295,7 @@ def second_factor():
             return redirect(_signed_in(user, method, next_url), 303)
         if second_factor_failed(user, security_events.AUTHENTICATOR_APP):
             return _blocked_response(is_json=False)
-        db.session.commit()
+        db.session.commit()  # not acting(): the answer is 422, yet the failed attempt counts
         form.code.errors = [_("This code is not right. Enter the code your app shows now, or an unused recovery code.")]
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -324,5 +328,5 @@ def second_factor_passkey():
             return jsonify(redirect=_signed_in(user, security_events.PASSKEY, next_url))
     if second_factor_failed(user, security_events.PASSKEY):
         return _blocked_response(is_json=True)
-    db.session.commit()
+    db.session.commit()  # not acting(): the answer is 422, yet the failed attempt counts
     return jsonify(error=_("The passkey could not be checked. Try again, or enter a code.")), 422

@@ -6,14 +6,101 @@ field, shown beside the fields.
 """
 
 import sqlalchemy as sa
+from flask import request
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
-from .. import history
+from .. import history, policy
 from ..extensions import db
+from ..i18n import current_language as language
+from ..inputs import db_int
 from ..locking import lock_authority
-from ..models import AccessManagerLink, Authority, AuthorityStatus, DelegationScope, Module, User
+from ..models import AccessManagerLink, Authority, AuthorityStatus, DelegationScope, HistoryEntry, Module, User
 from ..refusals import Refused
-from .operations import add_access_manager
+from .forms import NO_DELEGATION, AccessManagerForm, DelegationForm
+from .operations import access_managers, add_access_manager
+from .tabs import tab
+
+HISTORY_PER_PAGE = 25
+
+
+# --- what the tab shows (every view of the tab, page or partial alike) ----------------------
+
+
+@tab("management")
+def management_context(authority: Authority, context: dict) -> dict:
+    """Tab "Management details": the access managers, the delegation, the history, and what the
+    acting user may change of them. The managers are ``unlocked`` for changes in edit mode, or
+    while a form about them is being answered."""
+    unlocked = bool(context["edit_mode"] or context.get("manager_form") or context.get("managers_error"))
+    return {
+        "managers": access_managers(authority),
+        "admins": [user for user in authority.users if user.is_admin],
+        "managers_unlocked": unlocked,
+        "management": management_details(
+            authority,
+            manager_form=context.get("manager_form"),
+            delegation_form=context.get("delegation_form"),
+            editing_delegation=context.get("editing_delegation", False),
+            unlocked=unlocked,
+        ),
+        **history_context(authority),
+    }
+
+
+def management_details(
+    authority: Authority, manager_form=None, delegation_form=None, editing_delegation=False, unlocked=False
+) -> dict:
+    """The parts of the tab that depend on the current user's rights, decided by the policy.
+
+    The add-manager form (and its query of candidates) only where the managers are ``unlocked``
+    for changes (edit mode, or a form being answered); the delegation form only when asked for.
+    """
+    user = policy.acting_user()
+    may_change = policy.may_change_access_managers(user, authority)
+    may_delegate = policy.may_delegate(user, authority)
+    details = {"may_change_managers": may_change, "may_delegate": may_delegate, "manager_form": None}
+    if may_change and unlocked:
+        manager_form = manager_form or AccessManagerForm(formdata=None)
+        manager_form.manager.choices = [SelectChoice(a.id, a.official_name) for a in manager_candidates(authority)]
+        details["manager_form"] = manager_form
+    if may_delegate and (editing_delegation or delegation_form is not None):
+        details["delegation_form"] = delegation_form or delegation_form_for(authority, formdata=None)
+    return details
+
+
+def delegation_form_for(authority: Authority, **kw) -> DelegationForm:
+    form = DelegationForm(**kw)
+    form.modules.choices = [
+        SelectChoice(m.id, f"{m.code} — {m.name(language())}") for m in db.session.scalars(sa.select(Module).order_by(Module.code))
+    ]
+    if kw.get("formdata", True) is None:
+        scope = authority.access_manager_scope
+        form.scope.data = scope.value if scope else NO_DELEGATION
+        form.modules.data = [m.id for m in authority.delegated_modules]
+    return form
+
+
+def history_context(authority: Authority) -> dict:
+    """One page of the authority's update history, newest first (R-3.5): ``?history_page=N``."""
+    page = max(db_int(request.args.get("history_page"), default=1), 1)
+    entries = db.session.scalars(
+        sa.select(HistoryEntry)
+        .where(HistoryEntry.authority_id == authority.id)
+        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
+        .limit(HISTORY_PER_PAGE + 1)
+        .offset((page - 1) * HISTORY_PER_PAGE)
+    ).all()
+    shown = entries[:HISTORY_PER_PAGE]
+    return {
+        "history": shown,
+        "history_labels": history.code_labels(shown, language()),
+        "history_page": page,
+        "history_older": len(entries) > HISTORY_PER_PAGE,
+    }
+
+
+# --- operations ------------------------------------------------------------------------------
 
 
 def _manager_link(authority: Authority, manager: Authority) -> AccessManagerLink | None:

@@ -9,11 +9,12 @@ objects in ``operations.py``, and the rows are read again after them.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from .. import policy
 from ..extensions import db
 from ..models import (
     AccessStatus,
@@ -25,6 +26,7 @@ from ..models import (
     ModuleRole,
 )
 from ..models.authorities import module_access_classification
+from .tabs import tab
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class AccessRow:
     may_refuse_requests: bool | None
     linked_coordinator_name: str | None
     classification_entries: tuple[EntryRow, ...]
+    may_manage: bool = False  # whether the acting user may edit, suspend and restore it (``shown``)
 
     @property
     def is_active(self) -> bool:
@@ -75,25 +78,28 @@ class AccessRow:
 
 _coordinator = aliased(Authority, name="coordinator")
 
+# What a row shows: the module, the access to it (if any) and its linked coordinator.
+_ROW = (
+    Module.id,
+    Module.code,
+    Module.name_lv,
+    Module.name_en,
+    Module.is_information_request,
+    Module.linked_coordinator_required,
+    ClassificationList.id.label("list_id"),
+    ModuleAccess.id.label("access_id"),
+    ModuleAccess.role,
+    ModuleAccess.status,
+    ModuleAccess.approval_required,
+    ModuleAccess.allocation_by_coordinator,
+    ModuleAccess.may_refuse_requests,
+    _coordinator.official_name.label("coordinator_name"),
+)
+
 # Every module (the accesses make the list, the modules without one the grant list), with
 # the authority's access to it and the access's linked coordinator: one row a module.
 _MODULES_WITH_ACCESS = (
-    sa.select(
-        Module.id,
-        Module.code,
-        Module.name_lv,
-        Module.name_en,
-        Module.is_information_request,
-        Module.linked_coordinator_required,
-        ClassificationList.id.label("list_id"),
-        ModuleAccess.id.label("access_id"),
-        ModuleAccess.role,
-        ModuleAccess.status,
-        ModuleAccess.approval_required,
-        ModuleAccess.allocation_by_coordinator,
-        ModuleAccess.may_refuse_requests,
-        _coordinator.official_name.label("coordinator_name"),
-    )
+    sa.select(*_ROW)
     .outerjoin(ClassificationList, ClassificationList.module_id == Module.id)
     .outerjoin(
         ModuleAccess,
@@ -101,6 +107,16 @@ _MODULES_WITH_ACCESS = (
     )
     .outerjoin(_coordinator, _coordinator.id == ModuleAccess.linked_coordinator_id)
     .order_by(Module.code)
+)
+
+# One access of the authority, as the same row (an inline edit puts back just that row).
+_ONE_ACCESS = (
+    sa.select(*_ROW)
+    .select_from(ModuleAccess)
+    .join(Module, Module.id == ModuleAccess.module_id)
+    .outerjoin(ClassificationList, ClassificationList.module_id == Module.id)
+    .outerjoin(_coordinator, _coordinator.id == ModuleAccess.linked_coordinator_id)
+    .where(ModuleAccess.id == sa.bindparam("access_id"), ModuleAccess.authority_id == sa.bindparam("authority_id"))
 )
 
 # The classification entries chosen for some accesses, in each list's order.
@@ -112,10 +128,10 @@ _ACCESS_ENTRIES = (
 )
 
 
-def module_rows(authority_id: int) -> tuple[list[AccessRow], list[ModuleRow]]:
-    """The authority's accesses and the modules it has no access to, each in code order."""
+def _read(statement, params: dict) -> tuple[list[AccessRow], list[ModuleRow]]:
+    """The rows of ``statement`` as accesses and modules without one, with the accesses' entries."""
     connection = db.session.connection()
-    rows = connection.execute(_MODULES_WITH_ACCESS, {"authority_id": authority_id}).all()
+    rows = connection.execute(statement, params).all()
     classified = [row.access_id for row in rows if row.access_id is not None and row.list_id is not None]
     entries = defaultdict(list)
     if classified:
@@ -149,3 +165,30 @@ def module_rows(authority_id: int) -> tuple[list[AccessRow], list[ModuleRow]]:
             )
         )
     return accesses, without
+
+
+def module_rows(authority_id: int) -> tuple[list[AccessRow], list[ModuleRow]]:
+    """The authority's accesses and the modules it has no access to, each in code order."""
+    return _read(_MODULES_WITH_ACCESS, {"authority_id": authority_id})
+
+
+def shown(user, authority: Authority, access: AccessRow) -> AccessRow:
+    """The row as its template shows it: with what the acting user may do to it."""
+    return replace(access, may_manage=policy.may_manage_module(user, authority, access.module))
+
+
+def access_row(authority: Authority, access_id: int) -> AccessRow | None:
+    """One access of the authority as the tab shows it (None: gone meanwhile)."""
+    accesses, _ = _read(_ONE_ACCESS, {"authority_id": authority.id, "access_id": access_id})
+    return shown(policy.acting_user(), authority, accesses[0]) if accesses else None
+
+
+@tab("modules")
+def modules_context(authority: Authority, context: dict) -> dict:
+    """Tab Modules: the accesses as rows, and the modules the user may grant."""
+    user = policy.acting_user()
+    accesses, without = module_rows(authority.id)
+    grantable = []
+    if policy.may_grant_modules(user, authority):
+        grantable = [module for module in without if policy.may_manage_module(user, authority, module)]
+    return {"accesses": [shown(user, authority, access) for access in accesses], "grantable": grantable}

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 
-from .. import history, security_events, sessions
+from .. import history, policy, security_events, sessions
 from ..extensions import db
 from ..models import (
     AccessStatus,
@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..refusals import Refused
 from .operations import suspend_module_access
+from .tabs import tab
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -68,6 +69,30 @@ def active_module_accesses(authority: Authority) -> list[ModuleAccess]:
             .order_by(Module.code)
         )
     )
+
+
+def retirement_details(authority: Authority) -> dict:
+    """What the section shows, decided by the policy (every view of the tab alike)."""
+    user = policy.acting_user()
+    may_retire = policy.may_deactivate_authority(user, authority)
+    details = {"may_retire": may_retire, "active": [], "suspendable": [], "due_at": None, "days_left": None}
+    if authority.status == AuthorityStatus.DEACTIVATED and authority.deactivated_at is not None:
+        details["due_at"] = deletion_due_at(authority.deactivated_at)
+        details["days_left"] = days_left(details["due_at"])
+        details["may_retire"] = policy.may_reactivate_authority(user, authority)
+    elif authority.status == AuthorityStatus.ACTIVE and may_retire:
+        details["active"] = active_module_accesses(authority)
+        details["suspendable"] = [
+            access for access in details["active"] if policy.may_manage_module(user, authority, access.module)
+        ]
+    return details
+
+
+@tab("authority")
+def authority_context(authority: Authority, context: dict) -> dict:
+    """Tab "Authority": its facts come with the authority; the retirement section (shown
+    unless the details are being edited) is read here."""
+    return {} if context.get("editing") else {"retirement": retirement_details(authority)}
 
 
 def suspend_all_modules(actor: User, authority: Authority, may_suspend) -> list[ModuleAccess]:

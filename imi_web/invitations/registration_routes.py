@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import redirect, render_template, request, session, url_for
 
 from ..extensions import db
-from ..refusals import Refused
+from ..refusals import acting
 from ..throttling import registration_throttle
 from ..authorities.forms import authority_data, chosen_classification, first_user_data
 from ..authorities.loading import general_classification_choices
@@ -65,19 +65,18 @@ def form():
     if form.validate_on_submit():
         entries = chosen_classification(form)
         try:
-            authority, user = register_invited_authority(
-                token_hash,
-                data=authority_data(form),
-                classification_entries=entries,
-                first_user=first_user_data(form),
-            )
-            db.session.commit()
-        except Refused:
-            db.session.rollback()
-            return invalid_link()
+            with acting() as outcome:
+                authority, user = register_invited_authority(
+                    token_hash,
+                    data=authority_data(form),
+                    classification_entries=entries,
+                    first_user=first_user_data(form),
+                )
         except sa.exc.IntegrityError:
             # The unique Invitation.authority_id: another submission of this link won.
             db.session.rollback()
+            return invalid_link()
+        if not outcome.done:
             return invalid_link()
         session.pop(SESSION_KEY, None)
         session[DONE_KEY] = {"username": user.username, "authority": authority.official_name, "email": user.email}

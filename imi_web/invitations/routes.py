@@ -1,6 +1,6 @@
 """Menu "Administration" → "Registration invitations" (R-2.2.1).
 
-Views: load the invitation (404) → check the policy (403) → call an operation → commit once.
+Views: load the invitation (404) → check the policy (403) → act (``refusals.acting``) → respond.
 """
 
 from flask import flash, make_response, render_template, request, url_for
@@ -12,7 +12,7 @@ from ..extensions import db
 from ..inputs import db_int
 from ..htmx import is_htmx, redirect_to, render
 from ..models import Invitation, utcnow
-from ..refusals import Refused
+from ..refusals import acting
 from . import bp
 from ..forms import ActionForm
 from .forms import InvitationForm
@@ -57,16 +57,17 @@ def create():
     policy.require(policy.may_invite(current_user))
     form = InvitationForm()
     if form.validate_on_submit():
-        invitation = create_invitation(
-            current_user,
-            email=form.email.data,
-            suggested_name=form.suggested_name.data,
-            language=form.language.data,
-            message=form.message.data,
-        )
-        db.session.commit()
-        flash(_("The invitation has been sent to %(email)s.", email=invitation.email), "success")
-        return redirect_to(url_for("invitations.index"))
+        with acting(form, fallback="email") as outcome:
+            invitation = create_invitation(
+                current_user,
+                email=form.email.data,
+                suggested_name=form.suggested_name.data,
+                language=form.language.data,
+                message=form.message.data,
+            )
+        if outcome.done:
+            flash(_("The invitation has been sent to %(email)s.", email=invitation.email), "success")
+            return redirect_to(url_for("invitations.index"))
     status = 422 if request.method == "POST" else 200
     return render("invitations/create.html", "invitations/_form.html", status=status, form=form)
 
@@ -78,13 +79,9 @@ def _change(invitation_id: int, operation, done_message: str):
     if not form.validate_on_submit():
         error = _("The form has expired. Reload the page and try again.")
     else:
-        try:
+        with acting() as outcome:
             operation(current_user, invitation)
-        except Refused as refused:
-            db.session.rollback()
-            error = refused.message()
-        else:
-            db.session.commit()
+        error = outcome.message() or None
     invitation = db.session.get(Invitation, invitation_id)
     if not is_htmx():
         flash(error or done_message % {"email": invitation.email}, "error" if error else "success")

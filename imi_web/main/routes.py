@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from .. import history
 from ..menu import own_authority_link
-from ..extensions import db
+from ..refusals import acting
 from ..security import safe_next
 from ..users.operations import rights_by_module
 from . import bp
@@ -46,10 +46,10 @@ def set_account_language():
     user = current_user._get_current_object()
     session["language"] = language
     if user.language != language:
-        history.record_user_change(
-            "user.language_changed", actor=user, user=user, changes={"language": [user.language, language]}
-        )
-        user.language = language
-        db.session.commit()
+        with acting():
+            history.record_user_change(
+                "user.language_changed", actor=user, user=user, changes={"language": [user.language, language]}
+            )
+            user.language = language
     flash(gettext("The language of the interface and of your e-mails has been saved."), "success")
     return redirect(url_for("main.index"), 303)

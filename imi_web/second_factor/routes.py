@@ -1,5 +1,6 @@
 """Views of My account → Sign-in security: the user's own second factors. Each view acts on the
-logged-in user only; the operations record history and security events; one commit."""
+logged-in user only; the operations record history and security events; ``refusals.acting``
+commits once or rolls back a refusal."""
 
 import json
 
@@ -8,8 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from .. import policy
-from ..extensions import db
-from ..refusals import Refused, apply_to_form
+from ..refusals import acting
 from . import bp
 from .forms import ConfirmAppForm, PasskeyForm
 from .operations import (
@@ -43,6 +43,12 @@ def _page(status=200, **extra):
     return render_template("second_factor/index.html", **context), status
 
 
+def _refused(outcome):
+    """A refused change of the user's own second factors: the message on the page."""
+    flash(outcome.message(), "error")
+    return redirect(url_for("sign_in_security.index"), 303)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -52,13 +58,10 @@ def index():
 @bp.post("/authenticator/start")
 @login_required
 def start():
-    try:
+    with acting() as outcome:
         start_authenticator(policy.acting_user())
-    except Refused as refused:
-        db.session.rollback()
-        flash(refused.message(), "error")
-        return redirect(url_for("sign_in_security.index"), 303)
-    db.session.commit()
+    if not outcome.done:
+        return _refused(outcome)
     return redirect(url_for("sign_in_security.authenticator"), 303)
 
 
@@ -72,13 +75,9 @@ def authenticator():
         return redirect(url_for("sign_in_security.index"), 303)
     form = ConfirmAppForm()
     if form.validate_on_submit():
-        try:
+        with acting(form, fallback="code") as outcome:
             codes = confirm_authenticator(user, form.code.data)
-        except Refused as refused:
-            db.session.rollback()
-            apply_to_form(form, refused, fallback="code")
-        else:
-            db.session.commit()
+        if outcome.done:
             flash(_("Your authenticator app is set up. From now on you log in with your password and a code."), "success")
             if codes:
                 return render_template("second_factor/recovery_codes.html", codes=codes)
@@ -90,13 +89,10 @@ def authenticator():
 @bp.post("/authenticator/remove")
 @login_required
 def remove_app():
-    try:
+    with acting() as outcome:
         remove_authenticator(policy.acting_user(), actor=policy.acting_user())
-    except Refused as refused:
-        db.session.rollback()
-        flash(refused.message(), "error")
-        return redirect(url_for("sign_in_security.index"), 303)
-    db.session.commit()
+    if not outcome.done:
+        return _refused(outcome)
     flash(_("The authenticator app has been removed."), "success")
     return redirect(url_for("sign_in_security.index"), 303)
 
@@ -104,13 +100,10 @@ def remove_app():
 @bp.post("/recovery-codes")
 @login_required
 def recovery_codes():
-    try:
+    with acting() as outcome:
         codes = renew_recovery_codes(policy.acting_user())
-    except Refused as refused:
-        db.session.rollback()
-        flash(refused.message(), "error")
-        return redirect(url_for("sign_in_security.index"), 303)
-    db.session.commit()
+    if not outcome.done:
+        return _refused(outcome)
     return render_template("second_factor/recovery_codes.html", codes=codes)
 
 
@@ -136,12 +129,10 @@ def add_passkey():
     if not form.validate() or remembered.get("purpose") != "registration" or not isinstance(credential, dict):
         message = form.name.errors[0] if form.name.errors else _("The passkey could not be registered. Please try again.")
         return jsonify(error=str(message)), 422
-    try:
+    with acting() as outcome:
         register_passkey(policy.acting_user(), form.name.data, json.dumps(credential), remembered["challenge"])
-    except Refused as refused:
-        db.session.rollback()
-        return jsonify(error=refused.message()), 422
-    db.session.commit()
+    if not outcome.done:
+        return jsonify(error=outcome.message()), 422
     flash(_("The passkey “%(name)s” has been added.", name=form.name.data.strip()), "success")
     return jsonify(redirect=url_for("sign_in_security.index"))
 
@@ -150,14 +141,11 @@ def add_passkey():
 @login_required
 def remove_one_passkey(passkey_id):
     user = policy.acting_user()
-    try:
+    with acting() as outcome:
         removed = remove_passkey(user, passkey_id, actor=user)
-    except Refused as refused:
-        db.session.rollback()
-        flash(refused.message(), "error")
-        return redirect(url_for("sign_in_security.index"), 303)
+    if not outcome.done:
+        return _refused(outcome)
     if not removed:  # not one of the user's own: as if it did not exist
         abort(404)
-    db.session.commit()
     flash(_("The passkey has been removed."), "success")
     return redirect(url_for("sign_in_security.index"), 303)

@@ -10,6 +10,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import redirect_to, render
 from ..models import Module
+from ..refusals import acting
 from . import bp
 from .forms import CHOSEN, MessageForm
 from .operations import (
@@ -131,10 +132,12 @@ def send():
     if expected != str(summary.recipients):
         # The authorities or their users changed since the preview: show the new numbers.
         return preview(form, criteria, selection, summary, status=422, changed=True)
-    sent = send_message(
-        current_user, selection, audience=form.audience.data, subject=form.subject.data, message=form.message.data
-    )
-    db.session.commit()
+    with acting(form, fallback="message") as outcome:
+        sent = send_message(
+            current_user, selection, audience=form.audience.data, subject=form.subject.data, message=form.message.data
+        )
+    if not outcome.done:
+        return composer(form, criteria, selection, status=422)
     flash(
         _(
             "The message has been sent. Recipients: %(recipients)d; authorities: %(authorities)d.",

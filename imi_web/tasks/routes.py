@@ -1,13 +1,12 @@
 """Menu "My tasks" → "For validation" (R-2.2.4, R-2.2.5).
 
-Views: load the registration (404) → check the policy (403) → call an operation → commit once.
+Views: load the registration (404) → check the policy (403) → act (``refusals.acting``) → respond.
 """
 
 import sqlalchemy as sa
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import policy
 from ..authorities.forms import authority_data, chosen_classification, first_user_data
@@ -20,7 +19,7 @@ from ..extensions import db
 from ..inputs import db_int
 from ..htmx import redirect_to, render
 from ..models import Invitation, InvitationStatus
-from ..refusals import Refused, apply_to_form
+from ..refusals import acting
 from . import bp
 from .forms import CorrectRegistrationForm, RejectForm
 from .operations import (
@@ -108,7 +107,7 @@ def show(authority_id):
     if form.validate_on_submit():
         validating = request.form.get("action") == "validate"
         entries = chosen_classification(form)
-        try:
+        with acting(form, fallback="version", meanwhile=CONFLICT) as outcome:
             correct_registration(
                 current_user,
                 invitation,
@@ -120,14 +119,7 @@ def show(authority_id):
             db.session.flush()
             if validating:
                 authority = validate_registration(current_user, invitation)
-            db.session.commit()
-        except Refused as refused:
-            db.session.rollback()
-            apply_to_form(form, refused, fallback="version")
-        except StaleDataError:
-            db.session.rollback()
-            form.version.errors = [str(CONFLICT)]
-        else:
+        if outcome.done:
             if validating:
                 # Step 4 (R-2.2.5) as step 2 of R-2.1: the tabs open in "Edit authority" mode,
                 # so the tab "Modules" offers the grant form at once.
@@ -154,14 +146,11 @@ def reject(authority_id):
     invitation = load_registration(authority_id)
     reject_form = RejectForm()
     if reject_form.validate_on_submit():
-        try:
+        with acting(reject_form, fallback="reason") as outcome:
             authority = reject_registration(current_user, invitation, reject_form.reason.data)
-        except Refused as refused:
-            db.session.rollback()
-            apply_to_form(reject_form, refused, fallback="reason")
+        if not outcome.done:
             invitation = db.session.get(Invitation, invitation.id)
         else:
-            db.session.commit()
             flash(
                 _("The registration of %(name)s has been rejected; the applicant has been told why by e-mail.", name=authority.official_name),
                 "success",

@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("users", __name__, url_prefix="/authorities/<int:authority_id>/users")
 
 from . import routes  # noqa: E402,F401
+from . import tab  # noqa: E402,F401 (registers what the authority's tab "Users" shows)

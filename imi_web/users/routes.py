@@ -1,4 +1,5 @@
-"""Views of the "Users" tab: load (404) → policy (403) → operation → one commit."""
+"""Views of the "Users" tab: load (404) → policy (403) → act (``refusals.acting``) → respond.
+What the tab shows is read by ``tab.users_context``."""
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
@@ -12,7 +13,7 @@ from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRight, User
-from ..refusals import Refused, apply_to_form
+from ..refusals import acting
 from . import bp
 from .forms import RegisterUserForm, RightsForm, UsernameForm
 from ..second_factor.operations import reset_second_factor as reset_user_second_factor
@@ -24,9 +25,7 @@ from .operations import (
     reset_password,
     set_rights,
 )
-# The module, not its function: authorities.operations → users.operations → this package
-# would otherwise import it half-built.
-from ..authorities import tabs
+from ..authorities.tabs import tab_context
 
 
 def load_authority(authority_id: int) -> Authority:
@@ -73,12 +72,12 @@ def chosen_rights(form) -> list[ModuleRight]:
 
 def tab(authority: Authority, status=200, **extra):
     """The "Users" tab: the whole page, or for htmx the tab block."""
-    return render("authorities/show.html", "authorities/_tabs.html", status=status, **tabs.tab_context(authority, "users", **extra))
+    return render("authorities/show.html", "authorities/_tabs.html", status=status, **tab_context(authority, "users", **extra))
 
 
 def row(authority: Authority, user: User, status=200, **extra):
     """One user's row (or its form) for htmx; the whole tab otherwise."""
-    context = tabs.tab_context(authority, "users", **extra)
+    context = tab_context(authority, "users", **extra)
     return render("authorities/show.html", "users/_user_row.html", status=status, user=user, **context)
 
 
@@ -89,28 +88,29 @@ def create(authority_id):
     form = RegisterUserForm()
     modules = fill_rights_choices(form, authority)
     if form.validate_on_submit():
-        user, _password = register_user(
-            authority,
-            actor=current_user,
-            first_name=form.first_name.data,
-            surname=form.surname.data,
-            email=form.email.data,
-            phone=form.phone.data or "",
-            language=form.language.data,
-            is_admin=form.is_admin.data,
-        )
-        set_rights(current_user, user, is_admin=form.is_admin.data, rights=chosen_rights(form), editable_modules=modules)
-        db.session.commit()
-        message = _(
-            "The user is registered. The username is %(username)s. Tell it to the user yourself: "
-            "it is never sent by e-mail. The temporary password has been sent to %(email)s.",
-            username=user.username,
-            email=user.email,
-        )
-        if is_htmx():
-            return tab(authority, notice=message)
-        flash(message, "username")
-        return redirect(url_for("authorities.show", authority_id=authority.id, tab="users"), 303)
+        with acting(form, fallback="is_admin") as outcome:
+            user, _password = register_user(
+                authority,
+                actor=current_user,
+                first_name=form.first_name.data,
+                surname=form.surname.data,
+                email=form.email.data,
+                phone=form.phone.data or "",
+                language=form.language.data,
+                is_admin=form.is_admin.data,
+            )
+            set_rights(current_user, user, is_admin=form.is_admin.data, rights=chosen_rights(form), editable_modules=modules)
+        if outcome.done:
+            message = _(
+                "The user is registered. The username is %(username)s. Tell it to the user yourself: "
+                "it is never sent by e-mail. The temporary password has been sent to %(email)s.",
+                username=user.username,
+                email=user.email,
+            )
+            if is_htmx():
+                return tab(authority, notice=message)
+            flash(message, "username")
+            return redirect(url_for("authorities.show", authority_id=authority.id, tab="users"), 303)
     status = 422 if request.method == "POST" else 200
     response = render(
         "users/create.html", "users/_create_form.html", status=status, form=form, modules=modules, authority=authority
@@ -139,13 +139,9 @@ def update_rights(authority_id, user_id):
     )
     modules = fill_rights_choices(form, authority)
     if form.validate_on_submit():
-        try:
+        with acting(form, fallback="is_admin") as outcome:
             set_rights(current_user, user, is_admin=form.is_admin.data, rights=chosen_rights(form), editable_modules=modules)
-        except Refused as refused:
-            db.session.rollback()
-            apply_to_form(form, refused, fallback="is_admin")
-        else:
-            db.session.commit()
+        if outcome.done:
             if not is_htmx():
                 return redirect(url_for("authorities.show", authority_id=authority.id, tab="users"), 303)
             return row(authority, user)
@@ -160,13 +156,9 @@ def rename(authority_id, user_id):
     authority, user = load_user(authority_id, user_id)
     form = UsernameForm(data=None if request.method == "POST" else {"username": user.username})
     if form.validate_on_submit():
-        try:
+        with acting(form, fallback="username") as outcome:
             change_username(current_user, user, form.username.data)
-        except Refused as refused:
-            db.session.rollback()
-            apply_to_form(form, refused, fallback="username")
-        else:
-            db.session.commit()
+        if outcome.done:
             if not is_htmx():
                 flash(_("The new username is %(username)s. Tell it to the user yourself.", username=user.username), "username")
                 return redirect(url_for("authorities.show", authority_id=authority.id, tab="users"), 303)
@@ -179,19 +171,19 @@ def rename(authority_id, user_id):
 def confirm_or_act(authority, user, kind: str, operation, done_message: str, precheck=None):
     """GET: a confirmation page (unless ``precheck`` refuses already). POST: the operation, then
     the tab (or its row)."""
-    try:
+    with acting(commit=request.method == "POST") as outcome:
         if request.method == "GET":
             if precheck:
                 precheck(user)
-            return render("users/confirm.html", "users/_confirm.html", authority=authority, user=user, kind=kind)
-        operation(current_user, user)
-    except Refused as refused:
-        db.session.rollback()
+        else:
+            operation(current_user, user)
+    if outcome.done and request.method == "GET":
+        return render("users/confirm.html", "users/_confirm.html", authority=authority, user=user, kind=kind)
+    if not outcome.done:
         if is_htmx():
-            return tab(db.session.get(Authority, authority.id), status=422, error=refused.message())
-        flash(refused.message(), "error")
+            return tab(db.session.get(Authority, authority.id), status=422, error=outcome.message())
+        flash(outcome.message(), "error")
         return redirect(url_for("authorities.show", authority_id=authority.id, tab="users"), 303)
-    db.session.commit()
     if is_htmx():
         return tab(authority, notice=done_message)
     flash(done_message, "success")

@@ -280,7 +280,7 @@ def test_set_delegation_refuses_bad_input(world, db):
 
 def test_history_is_paged_newest_first(world, login, db):
     """R-3.5: the whole history is reachable, a page at a time; htmx swaps the section only."""
-    from imi_web.authorities.tabs import HISTORY_PER_PAGE
+    from imi_web.authorities.management import HISTORY_PER_PAGE
 
     for i in range(HISTORY_PER_PAGE + 3):
         db.session.add(HistoryEntry(authority_id=world.plain.id, authority_name=world.plain.official_name,
