@@ -11,7 +11,7 @@ from flask import abort, current_app
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from .models import Authority, User
+from .models import Authority, AuthorityStatus, Invitation, InvitationStatus, User
 
 
 def acting_user() -> User:
@@ -65,9 +65,33 @@ def may_manage_module(user: User, authority: Authority, module) -> bool:
     return may_manage(user, authority) and user.authority.manages_module(module)
 
 
+def _receives_modules(authority) -> bool:
+    """Only an active authority gets modules: an Authority, or a search result with its status."""
+    return authority.status == AuthorityStatus.ACTIVE
+
+
 def may_grant_modules(user: User, authority: Authority) -> bool:
     """Whether the "grant access" form is offered at all: an active authority, a manager."""
-    return may_manage(user, authority) and authority.is_active
+    return may_manage(user, authority) and _receives_modules(authority)
+
+
+def may_grant_module(user: User, authority: Authority, module) -> bool:
+    """Grant ``module`` to ``authority`` (R-1.2, R-4.2): the grant form is offered, and the
+    module is within the delegation."""
+    return may_grant_modules(user, authority) and may_manage_module(user, authority, module)
+
+
+def may_grant_from_results(user: User, module) -> bool:
+    """"Managed authorities" searched for those without access to ``module`` (R-4.2): a column
+    of "Grant access" buttons, where the user's delegation covers the module."""
+    return may_administer(user) and user.authority.manages_module(module)
+
+
+def may_grant_to_result(user: User, module, result) -> bool:
+    """The "Grant access" button of one ``result`` row of "Managed authorities":
+    ``may_grant_module`` for a row the search took from the user's own country (so
+    ``may_manage`` holds), which leaves the delegation and the authority's status."""
+    return may_grant_from_results(user, module) and _receives_modules(result)
 
 
 def may_manage_users(user: User, authority: Authority) -> bool:
@@ -103,9 +127,31 @@ def must_have_second_factor(user: User) -> bool:
     return required == "all" or (required == "administrators" and may_administer(user))
 
 
+def may_log_in(user: User) -> bool:
+    """Only the users of an active authority log in and keep their sessions: not while it awaits
+    validation, after its rejection, nor while it is deactivated (R-2.2.4, R-5.1)."""
+    return user.authority.is_active
+
+
+def registration_complete(subject: User) -> bool:
+    """The user has logged in and chosen a password: the username may change now (R-3.6)."""
+    return subject.last_login_at is not None and not subject.password_is_temporary
+
+
+def may_change_username(user: User, subject: User) -> bool:
+    """Tab "Users" → "Change username" (R-3.6): once ``subject`` has completed its registration."""
+    return may_manage_users(user, subject.authority) and registration_complete(subject)
+
+
+def may_reset_password(user: User, subject: User) -> bool:
+    """Tab "Users" → "Reset password" (R-3.7): not for a user who cannot log in, who would be
+    mailed a password never to be used (issue 18)."""
+    return may_manage_users(user, subject.authority) and may_log_in(subject)
+
+
 def may_reset_second_factor(user: User, subject: User) -> bool:
-    """Tab "Users": whoever may reset a user's password may also remove its second factors."""
-    return may_manage_users(user, subject.authority)
+    """Tab "Users" → "Reset second factor": whoever manages the users, for a user who has one."""
+    return may_manage_users(user, subject.authority) and subject.has_second_factor
 
 
 def require(allowed: bool) -> None:
@@ -167,6 +213,28 @@ def may_manage_invitation(user: User, invitation) -> bool:
         and invitation.inviting_authority_id == user.authority_id
         and invitation.country_id == user.authority.country_id
     )
+
+
+# The status of an invitation neither used nor revoked, expired or not; the operations that
+# send it again or revoke it change it only from this status (a conditional UPDATE).
+OPEN_INVITATION = InvitationStatus.SENT
+
+
+def invitation_is_open(invitation: Invitation) -> bool:
+    """An invitation not yet used nor revoked, expired or not: it may be sent again (with a new
+    expiry) or revoked."""
+    return invitation.status == OPEN_INVITATION
+
+
+def may_resend_invitation(user: User, invitation: Invitation) -> bool:
+    """"Send again": a new link for an open invitation, also an expired one (R-2.2.1)."""
+    return may_manage_invitation(user, invitation) and invitation_is_open(invitation)
+
+
+def may_revoke_invitation(user: User, invitation: Invitation) -> bool:
+    """"Revoke": end an open invitation, also an expired one, so that "Send again" cannot
+    revive it (R-2.2.1)."""
+    return may_manage_invitation(user, invitation) and invitation_is_open(invitation)
 
 
 def may_validate(user: User, invitation) -> bool:

@@ -74,10 +74,11 @@ def index():
         grant_module=None,
     )
     if criteria.without_module:
-        # R-4.2: grant the new module straight from the results, where the delegation allows.
+        # R-4.2: grant the new module straight from the results, where the policy allows.
         module = db.session.get(Module, criteria.without_module)
-        if module is not None and user.authority.manages_module(module):
+        if module is not None and policy.may_grant_from_results(user, module):
             context["grant_module"] = module
+            context["grant_to"] = {row.id for row in results.rows if policy.may_grant_to_result(user, module, row)}
     if not is_htmx():  # the search form: only the full page shows it
         modules = db.session.connection().execute(_MODULE_CHOICES).all()
         context.update(
@@ -164,7 +165,6 @@ def _edit_mode():
 @login_required
 def finish_editing(authority_id):
     authority = load_authority(authority_id)
-    policy.require(policy.may_view_authority(current_user, authority))
     if session.get(EDIT_MODE) == authority.id:
         session.pop(EDIT_MODE)
     tab = request.form.get("tab") if request.form.get("tab") in TABS else "authority"
@@ -178,7 +178,6 @@ def finish_editing(authority_id):
 def history(authority_id):
     """The history section alone, for paging with htmx; the page itself is the tab."""
     authority = load_authority(authority_id)
-    policy.require(policy.may_view_authority(current_user, authority))
     if not is_htmx():
         return redirect(url_for("authorities.show", authority_id=authority.id, tab="management", **request.args), 303)
     return render_template("authorities/_history.html", authority=authority, **history_context(authority))
@@ -312,7 +311,7 @@ def grant_module(authority_id):
     policy.require(policy.may_grant_modules(current_user, authority))
     context = tab_context(authority, "modules", granting=True)
     form, module = grant_form_for(authority, None, context["grantable"])
-    policy.require(policy.may_manage_module(current_user, authority, module))
+    policy.require(policy.may_grant_module(current_user, authority, module))
     if form.validate_on_submit():
         try:
             grant_module_access(current_user, authority, module, **terms_from(form, module))
