@@ -11,7 +11,7 @@ from flask import abort, current_app
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from .models import Authority, AuthorityStatus, Invitation, InvitationStatus, User
+from .models import Authority, AuthorityStatus, DelegationScope, Invitation, InvitationStatus, User
 
 
 def acting_user() -> User:
@@ -33,6 +33,13 @@ def may_view_access_overview(user: User) -> bool:
     """Administration → Access overview and its export: whoever sees "Managed authorities";
     a partial delegate sees only the modules of its delegation (R-1.2)."""
     return may_administer(user)
+
+
+def may_view_every_module(user: User) -> bool:
+    """Access overview: every module's column, except for a partial delegate, who sees only
+    the modules of its delegation (R-1.2)."""
+    authority = user.authority
+    return authority.is_nimic or authority.access_manager_scope != DelegationScope.PARTIAL
 
 
 def may_manage(user: User, authority: Authority) -> bool:
@@ -238,6 +245,22 @@ def may_revoke_invitation(user: User, invitation: Invitation) -> bool:
 
 
 def may_validate(user: User, invitation) -> bool:
-    """"My tasks" → "For validation" (R-2.2.4): review, correct, validate or reject a registration
-    made through an invitation of the user's own access-manager authority."""
+    """"My tasks" → "For validation" (R-2.2.4): review a registration made through an invitation
+    of the user's own access-manager authority (and decide it while it awaits validation)."""
     return may_manage_invitation(user, invitation)
+
+
+# The status of an invitation whose registration awaits validation; validating or rejecting
+# changes it only from this status (a conditional UPDATE).
+AWAITING_VALIDATION = InvitationStatus.REGISTERED
+
+
+def awaits_validation(invitation: Invitation) -> bool:
+    """A registration neither validated nor rejected yet."""
+    return invitation.status == AWAITING_VALIDATION
+
+
+def may_decide_registration(user: User, invitation: Invitation) -> bool:
+    """Correct, validate or reject a registration (R-2.2.4, R-2.2.5): whoever may review it,
+    while it awaits validation."""
+    return may_validate(user, invitation) and awaits_validation(invitation)

@@ -166,3 +166,26 @@ def test_an_open_invitation_may_be_sent_again_or_revoked_even_when_expired(facto
         other = factory.authority(access_manager_scope=DelegationScope.FULL)
         assert not may(factory.user(other, is_admin=True), _invitation(nimic))  # not the inviting authority
         assert not may(admin, _invitation(other))
+
+
+def test_a_registration_is_decided_while_it_awaits_validation(factory):
+    nimic = factory.nimic("LV")
+    admin = factory.user(nimic, is_admin=True)
+    for status in InvitationStatus:
+        invitation = _invitation(nimic, status=status)
+        awaiting = status == InvitationStatus.REGISTERED
+        assert policy.awaits_validation(invitation) is awaiting
+        assert policy.may_validate(admin, invitation)  # the review itself: in every status
+        assert policy.may_decide_registration(admin, invitation) is awaiting, status
+    registered = _invitation(nimic, status=InvitationStatus.REGISTERED)
+    assert not policy.may_decide_registration(factory.user(nimic, is_admin=False), registered)
+    assert not policy.may_decide_registration(admin, _invitation(factory.nimic("EE"), status=InvitationStatus.REGISTERED))
+
+
+def test_a_partial_delegate_sees_only_its_modules_in_the_overview(factory):
+    assert policy.may_view_every_module(factory.user(factory.nimic("LV"), is_admin=True))
+    assert policy.may_view_every_module(factory.user(factory.authority(access_manager_scope=DelegationScope.FULL), is_admin=True))
+    delegate = factory.user(factory.authority(access_manager_scope=DelegationScope.PARTIAL), is_admin=True)
+    assert not policy.may_view_every_module(delegate)
+    delegate.authority.is_nimic = True  # a NIMIC covers every module, whatever its scope says
+    assert policy.may_view_every_module(delegate)
