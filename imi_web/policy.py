@@ -29,6 +29,12 @@ def may_administer(user: User) -> bool:
     return _active_admin(user) and user.authority.is_access_manager
 
 
+def may_search_managed(user: User) -> bool:
+    """Administration → "Managed authorities" and its export (R-3.0): access managers'
+    administrators, for the authorities of their country."""
+    return may_administer(user)
+
+
 def may_view_access_overview(user: User) -> bool:
     """Administration → Access overview and its export: whoever sees "Managed authorities";
     a partial delegate sees only the modules of its delegation (R-1.2)."""
@@ -242,6 +248,12 @@ def may_revoke_invitation(user: User, invitation: Invitation) -> bool:
     """"Revoke": end an open invitation, also an expired one, so that "Send again" cannot
     revive it (R-2.2.1)."""
     return may_manage_invitation(user, invitation) and invitation_is_open(invitation)
+
+
+def may_view_registrations(user: User) -> bool:
+    """"My tasks" → "For validation" (R-2.2.4): the registrations made through the invitations
+    of the user's own access-manager authority."""
+    return may_invite(user)
 
 
 def may_validate(user: User, invitation) -> bool:

@@ -189,3 +189,16 @@ def test_a_partial_delegate_sees_only_its_modules_in_the_overview(factory):
     assert not policy.may_view_every_module(delegate)
     delegate.authority.is_nimic = True  # a NIMIC covers every module, whatever its scope says
     assert policy.may_view_every_module(delegate)
+
+
+def test_each_menu_entry_asks_the_question_of_its_page(app):
+    """The menu shows an entry when the policy function that its view requires says yes: the
+    same function, so the menu never offers a page that answers 403, nor hides one that works."""
+    import inspect
+
+    from imi_web.menu import MENU
+
+    for section in MENU:
+        for entry in section.entries:
+            source = inspect.getsource(app.view_functions[entry.endpoint])
+            assert f"policy.require(policy.{entry.allowed.__name__}(" in source, entry.endpoint

@@ -62,7 +62,7 @@ _MODULE_CHOICES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_
 @login_required
 def index():
     user = policy.acting_user()
-    policy.require(policy.may_administer(user))
+    policy.require(policy.may_search_managed(user))
     criteria = Criteria.from_args(request.args)
     results = search_managed(user, criteria)
     lang = language()

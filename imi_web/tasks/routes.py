@@ -41,7 +41,7 @@ def load_registration(authority_id: int) -> Invitation:
 @bp.get("/")
 @login_required
 def index():
-    policy.require(policy.may_administer(current_user))
+    policy.require(policy.may_view_registrations(current_user))
     return render(
         "validation/index.html",
         "validation/_list.html",
