@@ -5,6 +5,13 @@ views call ``require(...)`` which aborts with 403. The loading step of a view ca
 ``require_visible(...)`` instead: an object the user may not see at all (another country,
 outside the delegation) answers exactly like one that does not exist, 404 (issue 15); a 403
 is for an action on an object the user may see.
+
+Some answers depend on the object's state too (an invitation still open, a registration
+awaiting validation, a user who has a second factor). A page offers an action only where the
+whole function says yes (templates ask it through the ``policy`` global, or get its answer
+from the view); the view's loading step checks who (404/403), and the operation refuses a
+wrong state with the same predicate (422, or 409 for a registration decided meanwhile), since
+the state may change between page and click.
 """
 
 from flask import abort, current_app
