@@ -1,7 +1,8 @@
 """The main menu (SPEC): Administration, My tasks, Authorities, Send e-mail, account.
 
 An entry appears only when its page exists in this installation and the policy lets the
-current user use it; areas add their pages as their features arrive.
+current user use it (the very function its view requires); areas add their pages as their
+features arrive.
 """
 
 from dataclasses import dataclass
@@ -58,16 +59,16 @@ MENU = (
     Section(
         N_("Administration"),
         (
-            Entry(N_("Register authority"), "authorities.create", policy.may_administer),
-            Entry(N_("Managed authorities"), "authorities.index", policy.may_administer),
+            Entry(N_("Register authority"), "authorities.create", policy.may_register_authority),
+            Entry(N_("Managed authorities"), "authorities.index", policy.may_search_managed),
             Entry(N_("Access overview"), "access_overview.index", policy.may_view_access_overview),
-            Entry(N_("Registration invitations"), "invitations.index", policy.may_administer),
+            Entry(N_("Registration invitations"), "invitations.index", policy.may_invite),
             Entry(N_("Security events"), "security_log.index", policy.may_view_security_events),
         ),
     ),
     Section(
         N_("My tasks"),
-        (Entry(N_("For validation"), "validation.index", policy.may_administer, count=_awaiting_validation),),
+        (Entry(N_("For validation"), "validation.index", policy.may_view_registrations, count=_awaiting_validation),),
     ),
     Section(N_("Authorities"), (Entry(N_("Search"), "directory.search", policy.may_search_directory),)),
     Section(N_("Send e-mail"), (Entry(N_("Send e-mail"), "send_email.compose", policy.may_send_email),)),

@@ -5,13 +5,20 @@ views call ``require(...)`` which aborts with 403. The loading step of a view ca
 ``require_visible(...)`` instead: an object the user may not see at all (another country,
 outside the delegation) answers exactly like one that does not exist, 404 (issue 15); a 403
 is for an action on an object the user may see.
+
+Some answers depend on the object's state too (an invitation still open, a registration
+awaiting validation, a user who has a second factor). A page offers an action only where the
+whole function says yes (templates ask it through the ``policy`` global, or get its answer
+from the view); the view's loading step checks who (404/403), and the operation refuses a
+wrong state with the same predicate (422, or 409 for a registration decided meanwhile), since
+the state may change between page and click.
 """
 
 from flask import abort, current_app
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from .models import Authority, User
+from .models import Authority, AuthorityStatus, DelegationScope, Invitation, InvitationStatus, User
 
 
 def acting_user() -> User:
@@ -29,10 +36,23 @@ def may_administer(user: User) -> bool:
     return _active_admin(user) and user.authority.is_access_manager
 
 
+def may_search_managed(user: User) -> bool:
+    """Administration → "Managed authorities" and its export (R-3.0): access managers'
+    administrators, for the authorities of their country."""
+    return may_administer(user)
+
+
 def may_view_access_overview(user: User) -> bool:
     """Administration → Access overview and its export: whoever sees "Managed authorities";
     a partial delegate sees only the modules of its delegation (R-1.2)."""
     return may_administer(user)
+
+
+def may_view_every_module(user: User) -> bool:
+    """Access overview: every module's column, except for a partial delegate, who sees only
+    the modules of its delegation (R-1.2)."""
+    authority = user.authority
+    return authority.is_nimic or authority.access_manager_scope != DelegationScope.PARTIAL
 
 
 def may_manage(user: User, authority: Authority) -> bool:
@@ -65,9 +85,33 @@ def may_manage_module(user: User, authority: Authority, module) -> bool:
     return may_manage(user, authority) and user.authority.manages_module(module)
 
 
+def _receives_modules(authority) -> bool:
+    """Only an active authority gets modules: an Authority, or a search result with its status."""
+    return authority.status == AuthorityStatus.ACTIVE
+
+
 def may_grant_modules(user: User, authority: Authority) -> bool:
     """Whether the "grant access" form is offered at all: an active authority, a manager."""
-    return may_manage(user, authority) and authority.is_active
+    return may_manage(user, authority) and _receives_modules(authority)
+
+
+def may_grant_module(user: User, authority: Authority, module) -> bool:
+    """Grant ``module`` to ``authority`` (R-1.2, R-4.2): the grant form is offered, and the
+    module is within the delegation."""
+    return may_grant_modules(user, authority) and may_manage_module(user, authority, module)
+
+
+def may_grant_from_results(user: User, module) -> bool:
+    """"Managed authorities" searched for those without access to ``module`` (R-4.2): a column
+    of "Grant access" buttons, where the user's delegation covers the module."""
+    return may_administer(user) and user.authority.manages_module(module)
+
+
+def may_grant_to_result(user: User, module, result) -> bool:
+    """The "Grant access" button of one ``result`` row of "Managed authorities":
+    ``may_grant_module`` for a row the search took from the user's own country (so
+    ``may_manage`` holds), which leaves the delegation and the authority's status."""
+    return may_grant_from_results(user, module) and _receives_modules(result)
 
 
 def may_manage_users(user: User, authority: Authority) -> bool:
@@ -103,9 +147,31 @@ def must_have_second_factor(user: User) -> bool:
     return required == "all" or (required == "administrators" and may_administer(user))
 
 
+def may_log_in(user: User) -> bool:
+    """Only the users of an active authority log in and keep their sessions: not while it awaits
+    validation, after its rejection, nor while it is deactivated (R-2.2.4, R-5.1)."""
+    return user.authority.is_active
+
+
+def registration_complete(subject: User) -> bool:
+    """The user has logged in and chosen a password: the username may change now (R-3.6)."""
+    return subject.last_login_at is not None and not subject.password_is_temporary
+
+
+def may_change_username(user: User, subject: User) -> bool:
+    """Tab "Users" → "Change username" (R-3.6): once ``subject`` has completed its registration."""
+    return may_manage_users(user, subject.authority) and registration_complete(subject)
+
+
+def may_reset_password(user: User, subject: User) -> bool:
+    """Tab "Users" → "Reset password" (R-3.7): not for a user who cannot log in, who would be
+    mailed a password never to be used (issue 18)."""
+    return may_manage_users(user, subject.authority) and may_log_in(subject)
+
+
 def may_reset_second_factor(user: User, subject: User) -> bool:
-    """Tab "Users": whoever may reset a user's password may also remove its second factors."""
-    return may_manage_users(user, subject.authority)
+    """Tab "Users" → "Reset second factor": whoever manages the users, for a user who has one."""
+    return may_manage_users(user, subject.authority) and subject.has_second_factor
 
 
 def require(allowed: bool) -> None:
@@ -169,7 +235,51 @@ def may_manage_invitation(user: User, invitation) -> bool:
     )
 
 
+# The status of an invitation neither used nor revoked, expired or not; the operations that
+# send it again or revoke it change it only from this status (a conditional UPDATE).
+OPEN_INVITATION = InvitationStatus.SENT
+
+
+def invitation_is_open(invitation: Invitation) -> bool:
+    """An invitation not yet used nor revoked, expired or not: it may be sent again (with a new
+    expiry) or revoked."""
+    return invitation.status == OPEN_INVITATION
+
+
+def may_resend_invitation(user: User, invitation: Invitation) -> bool:
+    """"Send again": a new link for an open invitation, also an expired one (R-2.2.1)."""
+    return may_manage_invitation(user, invitation) and invitation_is_open(invitation)
+
+
+def may_revoke_invitation(user: User, invitation: Invitation) -> bool:
+    """"Revoke": end an open invitation, also an expired one, so that "Send again" cannot
+    revive it (R-2.2.1)."""
+    return may_manage_invitation(user, invitation) and invitation_is_open(invitation)
+
+
+def may_view_registrations(user: User) -> bool:
+    """"My tasks" → "For validation" (R-2.2.4): the registrations made through the invitations
+    of the user's own access-manager authority."""
+    return may_invite(user)
+
+
 def may_validate(user: User, invitation) -> bool:
-    """"My tasks" → "For validation" (R-2.2.4): review, correct, validate or reject a registration
-    made through an invitation of the user's own access-manager authority."""
+    """"My tasks" → "For validation" (R-2.2.4): review a registration made through an invitation
+    of the user's own access-manager authority (and decide it while it awaits validation)."""
     return may_manage_invitation(user, invitation)
+
+
+# The status of an invitation whose registration awaits validation; validating or rejecting
+# changes it only from this status (a conditional UPDATE).
+AWAITING_VALIDATION = InvitationStatus.REGISTERED
+
+
+def awaits_validation(invitation: Invitation) -> bool:
+    """A registration neither validated nor rejected yet."""
+    return invitation.status == AWAITING_VALIDATION
+
+
+def may_decide_registration(user: User, invitation: Invitation) -> bool:
+    """Correct, validate or reject a registration (R-2.2.4, R-2.2.5): whoever may review it,
+    while it awaits validation."""
+    return may_validate(user, invitation) and awaits_validation(invitation)

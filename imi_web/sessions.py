@@ -25,7 +25,7 @@ from flask import current_app, request
 from sqlalchemy.orm import contains_eager
 from ua_parser import parse as parse_user_agent
 
-from . import security_events
+from . import policy, security_events
 from .extensions import db
 from .models import User, UserSession, utcnow
 
@@ -190,7 +190,7 @@ def resolve(token: str) -> Resolved:
         reason, ended_at = _ending(created_at, last_seen_at)
         _time_out(session_id, user, reason, ended_at)
         return Resolved(None, reason, user.language)
-    if not user.authority.is_active:
+    if not policy.may_log_in(user):
         return Resolved(None, ENDED)
     if (now - last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
         with db.engine.begin() as connection:

@@ -53,12 +53,12 @@ def postal_address(authority) -> str:
 
 
 def init_app(app):
+    from . import policy
     from .history import action_label, field_label
-    from .users.operations import registration_complete
 
-    app.jinja_env.globals.update(
-        field_attrs=field_attrs, get_locale=get_locale, registration_complete=registration_complete, is_htmx=is_htmx
-    )
+    # ``policy``: the row partials ask it what their user may do with each row, the one rule
+    # the views and operations keep too (never re-derived in a template).
+    app.jinja_env.globals.update(field_attrs=field_attrs, get_locale=get_locale, is_htmx=is_htmx, policy=policy)
     app.jinja_env.filters.update(
         action_label=action_label, field_label=field_label, history_value=history_value, postal_address=postal_address
     )

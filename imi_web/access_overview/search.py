@@ -29,8 +29,9 @@ from ..authorities.search import (
     run_page,
     scanned_words,
 )
+from .. import policy
 from ..extensions import db
-from ..models import AccessStatus, Authority, DelegationScope, Module, ModuleAccess, ModuleRole, User
+from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRole, User
 from ..models.authorities import access_manager_module
 
 PER_PAGE = 25
@@ -97,15 +98,10 @@ _DELEGATED_MODULES = (
 )
 
 
-def partial_scope(user: User) -> bool:
-    authority = user.authority
-    return not authority.is_nimic and authority.access_manager_scope == DelegationScope.PARTIAL
-
-
 def visible_modules(user: User, language: str) -> list[ModuleColumn]:
     """The modules the user's delegation covers, in code order (one query)."""
     connection = db.session.connection()
-    if partial_scope(user):
+    if not policy.may_view_every_module(user):
         rows = connection.execute(_DELEGATED_MODULES, {"authority": user.authority_id})
     else:
         rows = connection.execute(_ALL_MODULES)
@@ -123,7 +119,7 @@ def access_params(user: User, criteria: OverviewCriteria) -> dict:
             access["linked"] = True
     if criteria.suspended:
         access["access_status"] = AccessStatus.SUSPENDED
-    if access and partial_scope(user):
+    if access and not policy.may_view_every_module(user):
         access["scope"] = user.authority_id
     return access
 

@@ -3,10 +3,10 @@
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import history, security_events, sessions
+from .. import history, policy, security_events, sessions
 from ..extensions import db
 from ..outbox import queue_mail
-from ..models import AuthorityStatus, PasswordHistory, PasswordStatus, User, utcnow
+from ..models import PasswordHistory, PasswordStatus, User, utcnow
 from ..passwords import hash_password, needs_rehash, password_problems, verify_password
 
 
@@ -39,7 +39,7 @@ def authenticate(username: str, password: str) -> User | None:
         reason = security_events.BLOCKED
     elif user.temporary_password_expired():
         reason = security_events.EXPIRED
-    elif user.authority.status != AuthorityStatus.ACTIVE:
+    elif not policy.may_log_in(user):
         reason = security_events.INACTIVE_AUTHORITY
     else:
         reason = None

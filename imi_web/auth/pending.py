@@ -11,6 +11,7 @@ import time
 
 from flask import current_app, session
 
+from .. import policy
 from ..extensions import db
 from ..models import User
 
@@ -47,7 +48,7 @@ def load() -> tuple[User, str] | None:
         user is None
         or data.get("check") != _fingerprint(user)
         or user.password_blocked_at is not None
-        or not user.authority.is_active
+        or not policy.may_log_in(user)
         or not user.has_second_factor
     ):
         clear()

@@ -25,7 +25,7 @@ from .search import STREAM_BATCH, Criteria, managed_search
 @login_required
 def export():
     user = policy.acting_user()
-    policy.require(policy.may_administer(user))
+    policy.require(policy.may_search_managed(user))
     criteria = Criteria.from_args(request.args)
     header = [_("Official name"), _("Informal name"), _("City"), _("Status")]
 

@@ -21,7 +21,7 @@ _MODULE_CHOICES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_
 @login_required
 def index():
     user = policy.acting_user()
-    policy.require(policy.may_administer(user))
+    policy.require(policy.may_search_managed(user))
     criteria = Criteria.from_args(request.args)
     results = search_managed(user, criteria)
     lang = language()
@@ -33,10 +33,11 @@ def index():
         grant_module=None,
     )
     if criteria.without_module:
-        # grant the new module straight from the results, where the delegation allows.
+        # grant the new module straight from the results, where the policy allows.
         module = db.session.get(Module, criteria.without_module)
-        if module is not None and user.authority.manages_module(module):
+        if module is not None and policy.may_grant_from_results(user, module):
             context["grant_module"] = module
+            context["grant_to"] = {row.id for row in results.rows if policy.may_grant_to_result(user, module, row)}
     if not is_htmx():  # the search form: only the full page shows it
         modules = db.session.connection().execute(_MODULE_CHOICES).all()
         context.update(

