@@ -67,7 +67,7 @@ def fold(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-from imi_web.authorities.search import COUNT_CAP  # noqa: E402  (the same cap as the app)
+from imi_web.authority_search import COUNT_CAP  # noqa: E402  (the same cap as the app)
 from imi_web.directory.search import ACCESS_SORT_LIMIT  # noqa: E402
 
 
@@ -125,7 +125,7 @@ def term_page(dialect, indexed, many):
 
 
 def search(dialect, conn, args):
-    """The statements of imi_web.authorities.search.search_page, written by hand."""
+    """The statements of imi_web.authority_search.search_managed, written by hand."""
     p = "?" if dialect == "sqlite" else "%s"
     where, params = [f"authority.country_id = {p}", f"authority.status = {p}"], [int(os.environ["BENCH_COUNTRY_ID"]), "active"]
     if args.get("mine", "yes") != "no":

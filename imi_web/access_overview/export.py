@@ -6,11 +6,12 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..authorities.search import P, STREAM_BATCH
+from ..authority_search import P, STREAM_BATCH
+from ..choices import ModuleChoice
 from ..extensions import db
 from ..models import Authority, Module, ModuleAccess, User
 from ..templating import history_value
-from .search import ModuleColumn, OverviewCriteria, overview_search
+from .search import OverviewCriteria, overview_search
 
 _coordinator = aliased(Authority, name="coordinator")
 
@@ -31,7 +32,7 @@ _BATCH_ACCESSES = (
 )
 
 
-def overview_rows(user: User, criteria: OverviewCriteria, modules: list[ModuleColumn]):
+def overview_rows(user: User, criteria: OverviewCriteria, modules: list[ModuleChoice]):
     """The lines of the export, streamed: the authorities found, in name order, a batch at a
     time, and each batch's accesses to the visible modules in one query."""
     by_id = {m.id: m for m in modules}

@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from .. import policy
-from ..authorities.loading import general_classification_choices, language
+from ..choices import general_classification_choices
 from ..exports import criteria_args, csv_response, export_filename
 from ..htmx import is_htmx, render
+from ..i18n import current_language
 from ..models import AuthorityStatus
 from ..security_events import EXPORTED_ACCESS_OVERVIEW
 from ..templating import history_value
@@ -23,7 +24,7 @@ def index():
     user = policy.acting_user()
     policy.require(policy.may_view_access_overview(user))
     criteria = OverviewCriteria.from_args(request.args)
-    lang = language()
+    lang = current_language()
     modules = visible_modules(user, lang)
     results, cells, totals = overview_page(user, criteria, modules)
     context = dict(
@@ -46,7 +47,7 @@ def export():
     user = policy.acting_user()
     policy.require(policy.may_view_access_overview(user))
     criteria = OverviewCriteria.from_args(request.args)
-    modules = visible_modules(user, language())
+    modules = visible_modules(user, current_language())
     header = [
         _("Official name"),
         _("Informal name"),

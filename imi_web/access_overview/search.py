@@ -1,8 +1,8 @@
 """Administration → Access overview: the managed authorities × the modules, a page at a time.
 
-The rows are the "Managed authorities" search (``authorities/search.py``, the same criteria
-and statements), with criteria on one module access of the authority added to it (module,
-role, suspended only). A page costs a constant number of statements whatever the size: the
+The rows are the one authority search (``imi_web/authority_search.py``) with the criteria of
+"Managed authorities", and filters on one module access of the authority added to it
+(module, role, suspended only). A page costs a constant number of statements whatever the size: the
 search's capped count and page, the page's accesses, and the totals row.
 
 The columns are the modules the user's delegation covers (R-1.2): a partial delegate sees
@@ -16,23 +16,22 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
-from ..authorities.search import (
+from .. import choices, policy
+from ..authority_search import (
     COUNT_CAP,
     EXACT,
+    AccessFilters,
+    AuthoritySearch,
     Criteria,
-    ManagedSearch,
     P,
     Page,
-    conditions,
-    has_access,
-    managed_search,
-    run_page,
-    scanned_words,
+    authority_search,
+    managed_filters,
+    row_conditions,
 )
-from .. import policy
+from ..choices import ModuleChoice
 from ..extensions import db
-from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRole, User
-from ..models.authorities import access_manager_module
+from ..models import AccessStatus, Authority, ModuleAccess, ModuleRole, User
 
 PER_PAGE = 25
 ROLES = ("coordinator", "authority", "linked")  # "linked": an authority with a linked coordinator
@@ -68,13 +67,6 @@ class OverviewCriteria(Criteria):
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleColumn:
-    id: int
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class Cell:
     """An authority's access to a module as the matrix shows it."""
 
@@ -89,45 +81,31 @@ class Total:
     more: bool  # the count stopped at COUNT_CAP
 
 
-_ALL_MODULES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)
-_DELEGATED_MODULES = (
-    sa.select(Module.id, Module.code, Module.name_lv, Module.name_en)
-    .join(access_manager_module, access_manager_module.c.module_id == Module.id)
-    .where(access_manager_module.c.authority_id == P("authority"))
-    .order_by(Module.code)
-)
-
-
-def visible_modules(user: User, language: str) -> list[ModuleColumn]:
+def visible_modules(user: User, language: str) -> list[ModuleChoice]:
     """The modules the user's delegation covers, in code order (one query)."""
-    connection = db.session.connection()
-    if not policy.may_view_every_module(user):
-        rows = connection.execute(_DELEGATED_MODULES, {"authority": user.authority_id})
-    else:
-        rows = connection.execute(_ALL_MODULES)
-    return [ModuleColumn(id_, code, name_lv if language == "lv" else name_en) for id_, code, name_lv, name_en in rows]
+    every = policy.may_view_every_module(user)
+    return choices.modules(language, delegated_by=None if every else user.authority_id)
 
 
-def access_params(user: User, criteria: OverviewCriteria) -> dict:
-    """The criteria on one module access, keyed like ACCESS_FILTERS (given criteria only)."""
-    access = {}
-    if criteria.module:
-        access["access_module"] = criteria.module
-    if criteria.role:
-        access["role"] = ModuleRole.COORDINATOR if criteria.role == "coordinator" else ModuleRole.AUTHORITY
-        if criteria.role == "linked":
-            access["linked"] = True
-    if criteria.suspended:
-        access["access_status"] = AccessStatus.SUSPENDED
-    if access and not policy.may_view_every_module(user):
-        access["scope"] = user.authority_id
-    return access
+def access_filters(user: User, criteria: OverviewCriteria) -> AccessFilters | None:
+    """The criteria on one module access (none given: no condition)."""
+    role = ModuleRole.COORDINATOR if criteria.role == "coordinator" else ModuleRole.AUTHORITY
+    access = AccessFilters(
+        module=criteria.module,
+        role=role if criteria.role else None,
+        linked=criteria.role == "linked",
+        status=AccessStatus.SUSPENDED if criteria.suspended else None,
+    )
+    if access == AccessFilters():
+        return None
+    return access if policy.may_view_every_module(user) else replace(access, scope=user.authority_id)
 
 
-def overview_search(user: User, criteria: OverviewCriteria) -> ManagedSearch:
-    """The "Managed authorities" search of ``criteria``; the module criterion is one on the
-    accesses here (with the role and status), not "active access to the module"."""
-    return managed_search(user, replace(criteria, module=None), access=access_params(user, criteria))
+def overview_search(user: User, criteria: OverviewCriteria) -> AuthoritySearch:
+    """The search of ``criteria``; the module criterion is one on the accesses here (with the
+    role and status), not "active access to the module"."""
+    filters = managed_filters(user, replace(criteria, module=None), access=access_filters(user, criteria))
+    return authority_search(filters, sort=criteria.sort)
 
 
 _PAGE_ACCESSES = sa.select(
@@ -153,7 +131,7 @@ def page_cells(authority_ids, module_ids) -> dict[int, dict[int, Cell]]:
     return cells
 
 
-def totals(search: ManagedSearch, results: Page, modules: list[ModuleColumn], exact: bool) -> dict:
+def totals(search: AuthoritySearch, results: Page, modules: list[ModuleChoice], exact: bool) -> dict:
     """How many of the authorities found have each role in each visible module:
     {(module id, role value): Total}. One statement.
 
@@ -180,7 +158,7 @@ def totals(search: ManagedSearch, results: Page, modules: list[ModuleColumn], ex
             for module_id, role, count in connection.execute(statement, {**search.params, "limit": EXACT, "offset": 0})
         }
         return {(m.id, role.value): counts.get((m.id, role.value), Total(0, False)) for m in modules for role in ModuleRole}
-    statement = _capped_totals(search.keys, search.access_keys, search.index is not None, search.scanned, len(modules))
+    statement = _capped_totals(search.shape, len(modules))
     params = {**search.params, "cap": COUNT_CAP + 1}
     params.update({f"module{i}": m.id for i, m in enumerate(modules)})
     params.update(coordinator=ModuleRole.COORDINATOR, authority=ModuleRole.AUTHORITY)
@@ -194,12 +172,10 @@ def totals(search: ManagedSearch, results: Page, modules: list[ModuleColumn], ex
 
 
 @functools.lru_cache(maxsize=256)
-def _capped_totals(keys: frozenset, access_keys: frozenset, term: bool, scanned: int, module_count: int):
+def _capped_totals(shape, module_count: int):
     """One row: for each module (``module0``…) and role, the capped count of the authorities
     found with that role in that module (parameters of the search; its name term as ``LIKE``)."""
-    where = conditions(keys) + has_access(access_keys) + scanned_words(scanned)
-    if term:
-        where.append(Authority.search_name.like(P("term"), escape="\\"))
+    where = row_conditions(shape)
     counted = ModuleAccess.__table__.alias("counted")  # apart from the accesses of the criteria
     columns = []
     for i in range(module_count):
@@ -219,10 +195,10 @@ def _capped_totals(keys: frozenset, access_keys: frozenset, term: bool, scanned:
     return sa.select(*columns)
 
 
-def overview_page(user: User, criteria: OverviewCriteria, modules: list[ModuleColumn], per_page: int = PER_PAGE):
+def overview_page(user: User, criteria: OverviewCriteria, modules: list[ModuleChoice], per_page: int = PER_PAGE):
     """The page of the matrix: (the search's page, its cells, the totals row)."""
     search = overview_search(user, criteria)
-    results = run_page(search.count, search.page_of, search.params, criteria.page, per_page, criteria.exact)
+    results = search.run(criteria.page, per_page, criteria.exact)
     cells = page_cells([row.id for row in results.rows], [m.id for m in modules])
     return results, cells, totals(search, results, modules, criteria.exact)
 

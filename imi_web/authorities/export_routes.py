@@ -10,15 +10,16 @@ from flask_babel import pgettext
 from flask_login import login_required
 
 from .. import policy
+from ..authority_search import STREAM_BATCH, Criteria, managed_search
 from ..exports import criteria_args, csv_response, export_filename
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Module, ModuleRight, User
 from ..models.people import user_module_right
 from ..security_events import EXPORTED_AUTHORITIES, EXPORTED_USERS
 from ..templating import history_value
 from . import bp
-from .loading import language, load_authority
-from .search import STREAM_BATCH, Criteria, managed_search
+from .loading import load_authority
 
 
 @bp.get("/export.csv")
@@ -56,7 +57,7 @@ _RIGHTS = (
 def export_users(authority_id):
     authority = load_authority(authority_id)  # 404, and 403 unless the tab Users may be seen
     policy.require(policy.may_manage_users(policy.acting_user(), authority))
-    lang = language()
+    lang = current_language()
     header = [
         _("First name"), _("Surname"), _("Username"), _("E-mail"), _("Administrator rights"), _("User status"),
         _("Password status"), _("Second factor"), _("User rights"),

@@ -1,15 +1,13 @@
 """Loading what the authority views act on: 404 for what is not there or out of sight, 403
-for what may be seen but not changed (policy), and the choices several areas' forms offer."""
+for what may be seen but not changed (policy)."""
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from .. import policy
 from ..extensions import db
-from ..i18n import current_language as language
-from ..models import Authority, ClassificationEntry, ClassificationList, ModuleAccess
+from ..models import Authority, ModuleAccess
 
 
 # Built once: ``session.get`` builds its statement anew on every call, which costs more than running it.
@@ -36,17 +34,3 @@ def load_access(authority_id: int, access_id: int) -> ModuleAccess:
         abort(404)
     policy.require(policy.may_manage_module(current_user, authority, access.module))
     return access
-
-
-_GENERAL_CLASSIFICATION = (
-    sa.select(ClassificationEntry.id, ClassificationEntry.name_lv, ClassificationEntry.name_en)
-    .join(ClassificationList)
-    .where(ClassificationList.module_id.is_(None))
-    .order_by(ClassificationList.code, ClassificationEntry.position)
-)
-
-
-def general_classification_choices(lang: str | None = None) -> list[tuple[int, str]]:
-    lang = lang or language()
-    entries = db.session.connection().execute(_GENERAL_CLASSIFICATION)
-    return [SelectChoice(id_, name_lv if lang == "lv" else name_en) for id_, name_lv, name_en in entries]

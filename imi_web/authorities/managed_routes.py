@@ -1,20 +1,18 @@
 """Menu "Administration" → "Managed authorities" (R-3.0, R-4.2): the search; its CSV export is
 ``export_routes.py``."""
 
-import sqlalchemy as sa
 from flask import request
 from flask_login import login_required
 
 from .. import policy
+from ..authority_search import Criteria, search_managed
+from ..choices import general_classification_choices, module_choices
 from ..extensions import db
 from ..htmx import is_htmx, render
+from ..i18n import current_language
 from ..models import AuthorityStatus, Module
 from ..templating import history_value
 from . import bp
-from .loading import general_classification_choices, language
-from .search import Criteria, search_managed
-
-_MODULE_CHOICES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)
 
 
 @bp.get("/")
@@ -24,7 +22,7 @@ def index():
     policy.require(policy.may_search_managed(user))
     criteria = Criteria.from_args(request.args)
     results = search_managed(user, criteria)
-    lang = language()
+    lang = current_language()
     context = dict(
         criteria=criteria,
         results=results,
@@ -39,9 +37,8 @@ def index():
             context["grant_module"] = module
             context["grant_to"] = {row.id for row in results.rows if policy.may_grant_to_result(user, module, row)}
     if not is_htmx():  # the search form: only the full page shows it
-        modules = db.session.connection().execute(_MODULE_CHOICES).all()
         context.update(
-            modules=[(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules],
+            modules=module_choices(lang),
             classification=[(c.value, c.label) for c in general_classification_choices(lang)],
         )
     return render("authorities/index.html", "authorities/_results.html", **context)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from .. import history, policy
+from ..choices import module_choices
 from ..extensions import db
 from ..i18n import current_language as language
 from ..inputs import db_int
@@ -71,9 +72,7 @@ def management_details(
 
 def delegation_form_for(authority: Authority, **kw) -> DelegationForm:
     form = DelegationForm(**kw)
-    form.modules.choices = [
-        SelectChoice(m.id, f"{m.code} — {m.name(language())}") for m in db.session.scalars(sa.select(Module).order_by(Module.code))
-    ]
+    form.modules.choices = [SelectChoice(id_, label) for id_, label in module_choices()]
     if kw.get("formdata", True) is None:
         scope = authority.access_manager_scope
         form.scope.data = scope.value if scope else NO_DELEGATION

@@ -11,12 +11,13 @@ from wtforms import SelectChoice
 from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
+from ..i18n import current_language
 from ..inputs import db_int
 from ..models import Authority, Module, ModuleAccess, ModuleRole
 from ..refusals import acting
 from . import bp
 from .forms import GrantModuleForm, ModuleAccessForm, chosen_classification
-from .loading import language, load_access, load_authority
+from .loading import load_access, load_authority
 from .module_tab import access_row
 from .operations import (
     SETTINGS,
@@ -30,7 +31,7 @@ from .tabs import base_context, tab_context
 
 
 def fill_terms_choices(form, authority: Authority, module: Module | None):
-    lang = language()
+    lang = current_language()
     entries = module.classification_list.entries if module and module.classification_list else []
     form.classification.choices = [SelectChoice(entry.id, entry.name(lang)) for entry in entries]
     coordinators = linked_coordinator_choices(module, authority) if module else []
@@ -56,7 +57,7 @@ def grant_form_for(authority: Authority, module_id: int | None, grantable: list)
     if not grantable:
         abort(403)
     form = GrantModuleForm()
-    form.module.choices = [SelectChoice(m.id, f"{m.code} — {m.name(language())}") for m in grantable]
+    form.module.choices = [SelectChoice(m.id, f"{m.code} — {m.name(current_language())}") for m in grantable]
     chosen = module_id or form.module.data or grantable[0].id
     if not any(m.id == chosen for m in grantable):
         abort(403)  # a module outside the delegation, or already granted

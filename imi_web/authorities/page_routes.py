@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
+from ..choices import general_classification_choices
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..inputs import db_int
@@ -14,7 +15,7 @@ from ..models import Authority
 from ..refusals import acting
 from . import bp
 from .forms import EditAuthorityForm, authority_data, chosen_classification
-from .loading import general_classification_choices, load_authority
+from .loading import load_authority
 from .management import history_context
 from .operations import AUTHORITY_FIELDS, CONFLICT, update_authority
 from .tabs import TABS, finish_editing as leave_edit_mode, start_editing, tab_context

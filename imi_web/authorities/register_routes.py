@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
+from ..choices import general_classification_choices
 from ..models import fold
 from ..refusals import acting
 from . import bp
 from .duplicates import DUPLICATE_REASONS, find_duplicates
 from .forms import RegisterAuthorityForm, authority_data, chosen_classification, first_user_data
-from .loading import general_classification_choices
 from .operations import register_authority
 from .tabs import start_editing
 

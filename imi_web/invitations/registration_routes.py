@@ -13,7 +13,7 @@ from ..extensions import db
 from ..refusals import acting
 from ..throttling import registration_throttle
 from ..authorities.forms import authority_data, chosen_classification, first_user_data
-from ..authorities.loading import general_classification_choices
+from ..choices import general_classification_choices
 from . import registration_bp as bp
 from .forms import SelfRegistrationForm
 from .operations import INVALID_LINK, hash_token, register_invited_authority, usable_invitation

@@ -112,6 +112,7 @@ def _before_drop(target, connection, **kw):
 # --- keeping the name postings (and SQLite's FTS table) in step with the rows -----------------
 
 _fts = sa.table("authority_fts", sa.column("rowid"), sa.column("search_name"), sa.column("authority_fts"))
+fts_table = _fts  # the FTS5 table as the searches read it (imi_web/authority_search.py)
 
 
 def _fts_delete(connection, authority_id, search_name):

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import sqlalchemy as sa
 from flask_babel import to_utc
 
-from ..authorities.search import COUNT_CAP, STREAM_BATCH, ListCriteria, Page
+from ..authority_search import COUNT_CAP, STREAM_BATCH, ListCriteria, Page
 from ..extensions import db
 from ..models import Authority, SecurityEvent, fold
 from ..security_events import KIND_LABELS

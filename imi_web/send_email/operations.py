@@ -1,35 +1,23 @@
 """Operations of "Send e-mail" (R-6.1): which authorities, who receives, and sending.
 
 The sender chooses authorities of its own country only (R-1.3): either every active authority
-matching the criteria of the "Managed authorities" search (by default "Only my authorities", the
-authorities it is an access manager of, R-3.5), or the ones it ticked. The recipients are the
+matching the criteria of the "Managed authorities" search, found by the one authority search
+(``imi_web/authority_search.py``; by default "Only my authorities", the authorities it is an
+access manager of, R-3.5), or the ones it ticked. The recipients are the
 administrators (or all users) of those authorities, each address once. Each recipient gets
 a message of its own through the outbox (R-6.2), in its language, showing no other address.
 """
 
-import math
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from .. import history
-from ..authorities.search import COUNT_CAP, MAX_WORDS, PER_PAGE, Criteria, Page
+from ..authority_search import PER_PAGE, AuthorityFilters, AuthoritySearch, Criteria, Page, authority_search
 from ..extensions import db
 from ..inputs import db_int
 from ..outbox import queue_mail
-from ..models import (
-    AccessManagerLink,
-    AccessStatus,
-    Authority,
-    AuthorityStatus,
-    HistoryEntry,
-    ModuleAccess,
-    OutboxMessage,
-    User,
-    fold,
-    utcnow,
-)
-from ..models.search_index import name_contains
+from ..models import Authority, AuthorityStatus, HistoryEntry, OutboxMessage, User, utcnow
 from .forms import ADMINISTRATORS, CHOSEN
 
 TEMPLATE = "access_manager_message"
@@ -58,39 +46,18 @@ def mailable(user: User) -> list:
     return [Authority.country_id == user.authority.country_id, Authority.status == AuthorityStatus.ACTIVE]
 
 
-def managed_by(user: User):
-    """``authority`` is one of those ``user``'s authority is an access manager of (R-3.5)."""
-    return sa.exists(
-        sa.select(1).where(
-            AccessManagerLink.manager_authority_id == user.authority_id,
-            AccessManagerLink.managed_authority_id == Authority.id,
-        )
+def mailing_search(user: User, criteria: Criteria) -> AuthoritySearch:
+    """The mailable authorities matching ``criteria``: the criteria of the "Managed
+    authorities" search (R-3.0) that "Send e-mail" offers, active authorities only."""
+    filters = AuthorityFilters(
+        q=criteria.q,
+        country=user.authority.country_id,
+        status=AuthorityStatus.ACTIVE,
+        city=criteria.city,
+        manager=user.authority_id if criteria.mine else None,
+        module=criteria.module,
     )
-
-
-def matching(user: User, criteria: Criteria, mine: bool = True) -> list:
-    """WHERE clauses of the mailable authorities matching ``criteria``: the criteria of the
-    "Managed authorities" search (R-3.0) that "Send e-mail" offers, active authorities only.
-    ``mine=False`` leaves "Only my authorities" to the caller."""
-    where = mailable(user)
-    if criteria.mine and mine:
-        where.append(managed_by(user))
-    dialect = db.engine.dialect.name
-    for word in fold(criteria.q).split()[:MAX_WORDS]:
-        where.append(name_contains(dialect, word))
-    if criteria.city:
-        where.append(Authority.search_city.like(fold(criteria.city) + "%"))
-    if criteria.module:
-        where.append(
-            sa.exists(
-                sa.select(1).where(
-                    ModuleAccess.authority_id == Authority.id,
-                    ModuleAccess.module_id == criteria.module,
-                    ModuleAccess.status == AccessStatus.ACTIVE,
-                )
-            )
-        )
-    return where
+    return authority_search(filters, sort=criteria.sort)
 
 
 @dataclass
@@ -102,22 +69,28 @@ class Selection:
     mode: str
     chosen: set[int] = field(default_factory=set)
 
-    def where(self) -> list:
+    def where(self) -> tuple[list, dict]:
+        """WHERE clauses on ``authority`` and their parameters."""
         if self.mode == CHOSEN:
             # Ticked ids are checked again: never an authority of another country (R-1.3).
-            return mailable(self.user) + [Authority.id.in_(sorted(self.chosen) or [0])]
-        return matching(self.user, self.criteria)
+            return mailable(self.user) + [Authority.id.in_(sorted(self.chosen) or [0])], {}
+        search = mailing_search(self.user, self.criteria)
+        return search.where(), search.params
 
     def authority_ids(self):
-        return sa.select(Authority.id).where(*self.where())
+        where, params = self.where()
+        return sa.select(Authority.id).where(*where), params
 
     def count(self) -> int:
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Authority).where(*self.where()))
+        where, params = self.where()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Authority).where(*where), params)
 
     def first_names(self, limit: int = PREVIEW_AUTHORITIES) -> list[str]:
+        where, params = self.where()
         return list(
             db.session.scalars(
-                sa.select(Authority.official_name).where(*self.where()).order_by(Authority.search_name, Authority.id).limit(limit)
+                sa.select(Authority.official_name).where(*where).order_by(Authority.search_name, Authority.id).limit(limit),
+                params,
             )
         )
 
@@ -125,41 +98,10 @@ class Selection:
 def candidates(user: User, criteria: Criteria, per_page: int = PER_PAGE) -> Page:
     """A page of the authorities matching ``criteria``, to look at and tick: two queries.
 
-    As in "Managed authorities", the count stops at COUNT_CAP (the preview gives the exact
-    numbers). With "Only my authorities" the count starts from the access manager's links;
-    a few hundred are then sorted, more are found by walking the name index in order.
+    As in "Managed authorities" (the same search), the count stops at COUNT_CAP (the preview
+    gives the exact numbers).
     """
-    where = matching(user, criteria, mine=False)
-    if criteria.mine:
-        hits = (
-            sa.select(sa.literal(1))
-            .select_from(AccessManagerLink)
-            .join(Authority, Authority.id == AccessManagerLink.managed_authority_id)
-            .where(AccessManagerLink.manager_authority_id == user.authority_id, *where)
-        )
-    else:
-        hits = sa.select(sa.literal(1)).select_from(Authority).where(*where)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(hits.limit(COUNT_CAP + 1).subquery()))
-    more = total > COUNT_CAP
-    total = min(total, COUNT_CAP)
-    page = criteria.page if more else min(criteria.page, max(math.ceil(total / per_page), 1))
-    if criteria.mine:
-        managed = sa.select(AccessManagerLink.managed_authority_id).where(
-            AccessManagerLink.manager_authority_id == user.authority_id
-        )
-        where.append(managed_by(user) if more else Authority.id.in_(managed))
-    descending = criteria.sort == "-name"
-    rows = db.session.execute(
-        sa.select(Authority.id, Authority.official_name, Authority.informal_name, Authority.city)
-        .where(*where)
-        .order_by(
-            Authority.search_name.desc() if descending else Authority.search_name,
-            Authority.id.desc() if descending else Authority.id,
-        )
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(rows=rows[:per_page], total=total, page=page, per_page=per_page, more=more, has_next=len(rows) > per_page)
+    return mailing_search(user, criteria).run(criteria.page, per_page)
 
 
 def recipients(selection: Selection, audience: str) -> list[tuple[str, str]]:
@@ -168,13 +110,12 @@ def recipients(selection: Selection, audience: str) -> list[tuple[str, str]]:
     Only users of the selected active authorities; administrators only unless ``audience``
     is all users.
     """
-    query = sa.select(User.email, User.language).where(
-        User.authority_id.in_(selection.authority_ids()), User.email != ""
-    )
+    authority_ids, params = selection.authority_ids()
+    query = sa.select(User.email, User.language).where(User.authority_id.in_(authority_ids), User.email != "")
     if audience == ADMINISTRATORS:
         query = query.where(User.is_admin.is_(True))
     seen = {}
-    for email, language in db.session.execute(query):
+    for email, language in db.session.execute(query, params):
         key = email.strip().casefold()
         if key and key not in seen:
             seen[key] = (email.strip(), language)

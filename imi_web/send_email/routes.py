@@ -1,15 +1,12 @@
 """Views of "Send e-mail": compose → preview → send. Policy first on every route (403)."""
 
-import sqlalchemy as sa
 from flask import flash, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
-from ..extensions import db
+from ..choices import module_choices
 from ..htmx import redirect_to, render
-from ..models import Module
 from ..refusals import acting
 from . import bp
 from .forms import CHOSEN, MessageForm
@@ -22,12 +19,6 @@ from .operations import (
     sent_messages,
     summarize,
 )
-
-
-def module_choices() -> list[tuple[int, str]]:
-    lang = str(get_locale())
-    modules = db.session.execute(sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)).all()
-    return [(m.id, f"{m.code} — {m.name_lv if lang == 'lv' else m.name_en}") for m in modules]
 
 
 def read_request():

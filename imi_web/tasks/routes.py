@@ -13,7 +13,7 @@ from ..authorities.forms import authority_data, chosen_classification, first_use
 from ..authorities.operations import AUTHORITY_FIELDS, CONFLICT
 from ..authorities.duplicates import find_duplicates
 from ..authorities.duplicates import DUPLICATE_REASONS
-from ..authorities.loading import general_classification_choices
+from ..choices import general_classification_choices
 from ..authorities.tabs import start_editing
 from ..extensions import db
 from ..inputs import db_int

@@ -3,7 +3,6 @@ What the tab shows is read by ``tab.users_context``."""
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -12,6 +11,7 @@ from wtforms import SelectChoice
 from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
+from ..i18n import current_language
 from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRight, User
 from ..refusals import acting
 from . import bp
@@ -59,7 +59,7 @@ def editable_modules(authority: Authority) -> list[Module]:
 
 
 def fill_rights_choices(form, authority: Authority) -> list[Module]:
-    lang = str(get_locale())
+    lang = current_language()
     modules = editable_modules(authority)
     form.rights.choices = [SelectChoice(r.id, r.name(lang)) for m in modules for r in m.rights]
     return modules

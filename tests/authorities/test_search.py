@@ -72,7 +72,7 @@ def test_module_and_classification_criteria(world, many, login):
 
 
 def test_fragment_paging_and_sorting(world, many, login, app, monkeypatch):
-    from imi_web.authorities import search
+    from imi_web import authority_search as search
 
     monkeypatch.setattr(search, "PER_PAGE", 2)
     monkeypatch.setattr(search.search_managed, "__defaults__", (2,))
@@ -133,7 +133,7 @@ def test_who_may_not_search(world, login, who):
 def test_count_stops_at_the_cap_and_the_pages_go_on(world, many, login, monkeypatch, query):
     """Past COUNT_CAP the heading says "more than", the pager has no last page, and the
     rows are the same as with an exact count (the page comes from the name index then)."""
-    from imi_web.authorities import search
+    from imi_web import authority_search as search
 
     client = login("nimic.admin")
     exact = names(client.get(f"/authorities/?{query}"))
@@ -158,7 +158,7 @@ def test_count_stops_at_the_cap_and_the_pages_go_on(world, many, login, monkeypa
 def test_pages_from_the_name_postings_are_in_name_order(world, many, login, monkeypatch, factory, db, query, sort):
     """With more hits than COUNT_CAP the pages walk the term's name postings; they give the same
     rows in the same order as the hits sorted (few hits)."""
-    from imi_web.authorities import search
+    from imi_web import authority_search as search
 
     for i in range(6):  # names that share the trigram "buv"/"ald" without the whole word
         factory.authority(name=f"Būvniecības {'ABCDEF'[i]} centrs Alda", city="Rēzekne")

@@ -168,7 +168,7 @@ def test_fragment_paging_sorting_and_url(world, listed, login, monkeypatch):
 
 
 def test_capped_count_and_count_them_all(world, listed, login, monkeypatch):
-    from imi_web.authorities import search as shared
+    from imi_web import authority_search as shared
     from imi_web.directory import search
 
     monkeypatch.setattr(shared, "COUNT_CAP", 2)
@@ -186,7 +186,7 @@ def test_capped_count_and_count_them_all(world, listed, login, monkeypatch):
 def test_both_plans_of_a_module_criterion_give_the_same_pages(world, listed, login, monkeypatch, query):
     """Few matching accesses: the page comes from them, sorted; many: from the name index.
     With the count capped (so the page cannot come from the count) both give the same rows."""
-    from imi_web.authorities import search as shared
+    from imi_web import authority_search as shared
     from imi_web.directory import search
 
     query = query.format(svc=world.svc.id, pq=world.pq.id)
@@ -206,7 +206,7 @@ def test_both_plans_of_a_module_criterion_give_the_same_pages(world, listed, log
 def test_a_modules_partners_in_a_role_come_in_name_order(world, listed, login, monkeypatch, db, factory, sort):
     """Module and role given: the page walks their accesses in the authorities' name order (the
     name copied to ``module_access``, kept in step on renames); same rows, same order as sorting."""
-    from imi_web.authorities import search as shared
+    from imi_web import authority_search as shared
     from imi_web.directory import search
     from imi_web.models import Authority
 

@@ -271,9 +271,10 @@ def test_partial_delegate_may_send_within_its_country(world, mailing, login, db)
 
 
 def test_long_lists_are_capped_and_walked_in_name_order(world, mailing, login, monkeypatch):
+    from imi_web import authority_search
     from imi_web.send_email import operations
 
-    monkeypatch.setattr(operations, "COUNT_CAP", 1)
+    monkeypatch.setattr(authority_search, "COUNT_CAP", 1)
     monkeypatch.setattr(operations.candidates, "__defaults__", (1,))
     client = login("nimic.admin")
     for mine in ("yes", "no"):
