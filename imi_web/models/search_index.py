@@ -157,19 +157,6 @@ def fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def name_like(term: str):
-    """The folded names contain ``term``, checked row by row (on SQLite: against the name index)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Authority.search_name.like(f"%{escaped}%", escape="\\")
-
-
-def name_contains(connection_dialect: str, term: str):
-    """A WHERE clause: the folded names contain ``term`` (already folded), index-bound where possible."""
-    if connection_dialect == "sqlite" and len(term) >= MIN_TRIGRAM:
-        return Authority.id.in_(sa.select(_fts.c.rowid).where(_fts.c.authority_fts.op("MATCH")(fts_phrase(term))))
-    return name_like(term)
-
-
 def include_object(obj, name, type_, reflected, compare_to):
     """For Alembic: the search index objects are made here, not by the models' metadata."""
     if type_ == "table" and name and name.startswith("authority_fts"):
