@@ -128,7 +128,8 @@ def search(dialect, conn, args):
     """The statements of imi_web.authority_search.search_managed, written by hand."""
     p = "?" if dialect == "sqlite" else "%s"
     where, params = [f"authority.country_id = {p}", f"authority.status = {p}"], [int(os.environ["BENCH_COUNTRY_ID"]), "active"]
-    if args.get("mine", "yes") != "no":
+    mine = args.get("mine", "yes") != "no"
+    if mine:
         where.append(
             "EXISTS (SELECT 1 FROM access_manager_link WHERE access_manager_link.manager_authority_id = "
             f"{p} AND access_manager_link.managed_authority_id = authority.id)"
@@ -148,6 +149,19 @@ def search(dialect, conn, args):
         source, condition, extra, order = term_page(dialect, indexed, total > COUNT_CAP)
         clause += " AND " + condition
         params = [*params, *extra]
+    elif mine:  # "Only my authorities" without a term: counted from the manager's links
+        links = "access_manager_link.manager_authority_id = " + p
+        rest = " AND ".join(w for w in where if "access_manager_link" not in w)
+        rest_params = [params[0], params[1], *params[3:]]
+        total = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM access_manager_link JOIN authority ON authority.id = "
+            f"access_manager_link.managed_authority_id WHERE {links} AND {rest} LIMIT {COUNT_CAP + 1}) AS hits",
+            [params[2], *rest_params],
+        ).fetchone()[0]
+        if total <= COUNT_CAP:  # at most COUNT_CAP of the manager's authorities, sorted
+            clause = (f"{rest} AND authority.id IN (SELECT access_manager_link.managed_authority_id "
+                      f"FROM access_manager_link WHERE {links})")
+            params = [*rest_params, params[2]]
     else:
         total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM authority WHERE {clause} LIMIT {COUNT_CAP + 1}) AS hits", params).fetchone()[0]
     rows = conn.execute(
