@@ -57,6 +57,18 @@ def module_choices(language: str | None = None) -> list[tuple[int, str]]:
     return [(module.id, module.label) for module in modules(language)]
 
 
+def module_select(loaded, language: str | None = None) -> list[SelectChoice]:
+    """Options of modules already loaded (``Module`` objects, e.g. those one may grant)."""
+    language = language or current_language()
+    return [SelectChoice(m.id, ModuleChoice(m.id, m.code, m.name(language)).label) for m in loaded]
+
+
+def entry_select(entries, language: str | None = None) -> list[SelectChoice]:
+    """Options of classification entries already loaded (e.g. a module's list)."""
+    language = language or current_language()
+    return [SelectChoice(entry.id, entry.name(language)) for entry in entries]
+
+
 def country_choices(language: str | None = None) -> list[tuple[int, str]]:
     """``(id, name)`` of every country, sorted by the name in ``language``."""
     language = language or current_language()

@@ -10,8 +10,8 @@ from wtforms import SelectChoice
 
 from .. import policy
 from ..extensions import db
+from ..choices import entry_select, module_select
 from ..htmx import is_htmx, render
-from ..i18n import current_language
 from ..inputs import db_int
 from ..models import Authority, Module, ModuleAccess, ModuleRole
 from ..refusals import acting
@@ -31,9 +31,8 @@ from .tabs import base_context, tab_context
 
 
 def fill_terms_choices(form, authority: Authority, module: Module | None):
-    lang = current_language()
     entries = module.classification_list.entries if module and module.classification_list else []
-    form.classification.choices = [SelectChoice(entry.id, entry.name(lang)) for entry in entries]
+    form.classification.choices = entry_select(entries)
     coordinators = linked_coordinator_choices(module, authority) if module else []
     form.linked_coordinator.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(c.id, c.official_name) for c in coordinators
@@ -57,7 +56,7 @@ def grant_form_for(authority: Authority, module_id: int | None, grantable: list)
     if not grantable:
         abort(403)
     form = GrantModuleForm()
-    form.module.choices = [SelectChoice(m.id, f"{m.code} — {m.name(current_language())}") for m in grantable]
+    form.module.choices = module_select(grantable)
     chosen = module_id or form.module.data or grantable[0].id
     if not any(m.id == chosen for m in grantable):
         abort(403)  # a module outside the delegation, or already granted
