@@ -63,18 +63,21 @@ def create_app(config=None):
     errors.init_app(app)
     menu.init_app(app)
     templating.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(authorities.bp)
-    app.register_blueprint(users.bp)
-    app.register_blueprint(invitations.bp)
-    app.register_blueprint(invitations.registration_bp)
-    app.register_blueprint(tasks.bp)
-    app.register_blueprint(directory.bp)
-    app.register_blueprint(send_email.bp)
-    app.register_blueprint(security_log.bp)
-    app.register_blueprint(access_overview.bp)
-    app.register_blueprint(second_factor.bp)
+    for blueprint in (
+        auth.bp,
+        main.bp,
+        authorities.bp,
+        users.bp,
+        invitations.bp,
+        invitations.registration_bp,
+        tasks.bp,
+        directory.bp,
+        send_email.bp,
+        security_log.bp,
+        access_overview.bp,
+        second_factor.bp,
+    ):
+        app.register_blueprint(blueprint)
 
     from .cli import imi_cli
 

@@ -4,11 +4,12 @@ entries of the general classification lists. One small query each, with statemen
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 from wtforms import SelectChoice
 
 from .extensions import db
 from .i18n import current_language
-from .models import ClassificationEntry, ClassificationList, Country, Module
+from .models import AccessStatus, ClassificationEntry, ClassificationList, Country, Module, ModuleAccess
 from .models.authorities import access_manager_module
 
 _MODULES = sa.select(Module.id, Module.code, Module.name_lv, Module.name_en).order_by(Module.code)
@@ -81,3 +82,18 @@ def general_classification_choices(language: str | None = None) -> list[SelectCh
     language = language or current_language()
     entries = db.session.connection().execute(_GENERAL_CLASSIFICATION)
     return [SelectChoice(id_, name_lv if language == "lv" else name_en) for id_, name_lv, name_en in entries]
+
+
+def active_accesses(authority, *, rights: bool = False) -> list[ModuleAccess]:
+    """The authority's active module accesses with their modules, by module code (the modules'
+    user rights too with ``rights``): what may be assigned, suspended on deactivation, listed."""
+    module = contains_eager(ModuleAccess.module)
+    return list(
+        db.session.scalars(
+            sa.select(ModuleAccess)
+            .join(Module)
+            .where(ModuleAccess.authority_id == authority.id, ModuleAccess.status == AccessStatus.ACTIVE)
+            .options(module.selectinload(Module.rights) if rights else module)
+            .order_by(Module.code)
+        )
+    )

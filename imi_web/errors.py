@@ -90,15 +90,19 @@ def database_unavailable(error) -> bool:
 
 
 def _record_refusal() -> None:
-    """Every refusal is a security event: who, which route, which object (ASVS 7.2.2)."""
-    db.session.rollback()  # nothing the refused request began is kept
-    user = current_user._get_current_object()
-    security_events.record(
-        security_events.ACCESS_REFUSED,
-        user=user if user.is_authenticated else None,
-        object=security_events.describe_object(request.view_args),
-    )
-    db.session.commit()
+    """Every refusal is a security event: who, which route, which object (ASVS 7.2.2). A
+    database that cannot take it does not change the answer: the refusal is logged instead."""
+    try:
+        db.session.rollback()  # nothing the refused request began is kept
+        user = current_user._get_current_object()
+        security_events.record(
+            security_events.ACCESS_REFUSED,
+            user=user if user.is_authenticated else None,
+            object=security_events.describe_object(request.view_args),
+        )
+        db.session.commit()
+    except sqlalchemy.exc.SQLAlchemyError:
+        logger.exception("the refusal could not be recorded")
 
 
 def init_app(app):
@@ -119,18 +123,12 @@ def init_app(app):
     @app.errorhandler(404)
     def not_found(error):
         if isinstance(error, policy.NotVisible):  # out of scope: a refusal, answered as "not there"
-            try:
-                _record_refusal()
-            except sqlalchemy.exc.SQLAlchemyError:
-                logger.exception("the refusal could not be recorded")
+            _record_refusal()
         return safe_error_page(404, "not_found")
 
     @app.errorhandler(403)
     def forbidden(error):
-        try:
-            _record_refusal()
-        except sqlalchemy.exc.SQLAlchemyError:
-            logger.exception("the refusal could not be recorded")
+        _record_refusal()
         return safe_error_page(403, "forbidden")
 
     @app.errorhandler(429)

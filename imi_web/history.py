@@ -71,6 +71,12 @@ def record_authority_change(action: str, *, actor: User | None, authority: Autho
     )
 
 
+def record_status_change(action: str, *, actor: User | None, authority: Authority, old, **changes) -> HistoryEntry:
+    """``authority.status`` changed from ``old`` to what it is now, with whatever else changed."""
+    changes = {"status": [old.value, authority.status.value], **changes}
+    return record_authority_change(action, actor=actor, authority=authority, changes=changes)
+
+
 def record_user_change(action: str, *, actor: User | None, user: User, changes: dict) -> HistoryEntry:
     """A change to ``user``, filed under the user's authority with the user's name as label."""
     return record(action, actor=actor, authority=user.authority, subject=user, subject_label=user.full_name, changes=changes)

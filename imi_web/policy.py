@@ -179,6 +179,14 @@ def require(allowed: bool) -> None:
         abort(403)
 
 
+def authorized_user(may) -> User:
+    """The acting user of a view whose question is about the user alone (``may(user)``): 403
+    otherwise."""
+    user = acting_user()
+    require(may(user))
+    return user
+
+
 class NotVisible(NotFound):
     """An object out of the user's sight: the 404 of a nonexistent one, recorded as a refusal."""
 

@@ -201,4 +201,7 @@ def test_each_menu_entry_asks_the_question_of_its_page(app):
     for section in MENU:
         for entry in section.entries:
             source = inspect.getsource(app.view_functions[entry.endpoint])
-            assert f"policy.require(policy.{entry.allowed.__name__}(" in source, entry.endpoint
+            name = entry.allowed.__name__
+            assert f"policy.require(policy.{name}(" in source or f"policy.authorized_user(policy.{name})" in source, (
+                entry.endpoint
+            )

@@ -21,20 +21,14 @@ from .search import OverviewCriteria, overview_page, visible_modules
 @bp.get("/")
 @login_required
 def index():
-    user = policy.acting_user()
-    policy.require(policy.may_view_access_overview(user))
+    user = policy.authorized_user(policy.may_view_access_overview)
     criteria = OverviewCriteria.from_args(request.args)
     lang = current_language()
     modules = visible_modules(user, lang)
     results, cells, totals = overview_page(user, criteria, modules)
-    context = dict(
-        criteria=criteria,
-        results=results,
-        cells=cells,
-        totals=totals,
-        modules=modules,
-        status_labels={status.value: history_value(status.value) for status in AuthorityStatus},
-    )
+    statuses = {status.value: history_value(status.value) for status in AuthorityStatus}
+    context = {"criteria": criteria, "results": results, "cells": cells, "totals": totals, "modules": modules}
+    context["status_labels"] = statuses
     if not is_htmx():  # the search form: only the full page shows it
         context["classification"] = [(c.value, c.label) for c in general_classification_choices(lang)]
         context["module_choices"] = [(m.id, f"{m.code} — {m.name}") for m in modules]
@@ -44,8 +38,7 @@ def index():
 @bp.get("/export.csv")
 @login_required
 def export():
-    user = policy.acting_user()
-    policy.require(policy.may_view_access_overview(user))
+    user = policy.authorized_user(policy.may_view_access_overview)
     criteria = OverviewCriteria.from_args(request.args)
     modules = visible_modules(user, current_language())
     header = [

@@ -5,7 +5,7 @@ from flask import current_app
 
 from .. import history, policy, security_events, sessions
 from ..extensions import db
-from ..outbox import queue_mail
+from ..outbox import mail_user
 from ..models import PasswordHistory, PasswordStatus, User, utcnow
 from ..passwords import hash_password, needs_rehash, password_problems, verify_password
 
@@ -86,11 +86,9 @@ def block_password(user: User) -> None:
     )
     security_events.record(security_events.PASSWORD_BLOCKED, user=user, count=user.failed_login_count)
     sessions.end_user_sessions(user, reason=security_events.ENDED_BY_PASSWORD_BLOCK, actor=None)
-    queue_mail(
-        user.email,
+    mail_user(
+        user,
         "password_blocked",
-        user.language,
-        first_name=user.first_name,
         blocked_at=now,
         attempts=user.failed_login_count,
     )

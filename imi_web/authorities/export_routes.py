@@ -25,8 +25,7 @@ from .loading import load_authority
 @bp.get("/export.csv")
 @login_required
 def export():
-    user = policy.acting_user()
-    policy.require(policy.may_search_managed(user))
+    user = policy.authorized_user(policy.may_search_managed)
     criteria = Criteria.from_args(request.args)
     header = [_("Official name"), _("Informal name"), _("City"), _("Status")]
 

@@ -18,8 +18,7 @@ from . import bp
 @bp.get("/")
 @login_required
 def index():
-    user = policy.acting_user()
-    policy.require(policy.may_search_managed(user))
+    user = policy.authorized_user(policy.may_search_managed)
     criteria = Criteria.from_args(request.args)
     results = search_managed(user, criteria)
     lang = current_language()

@@ -95,12 +95,7 @@ def update_authority(
     after["classification"] = _codes(classification_entries)
     changes = history.changes_between(before, after)
     if changes:
-        history.record_authority_change(
-            "authority.updated",
-            actor=actor,
-            authority=authority,
-            changes=changes,
-        )
+        history.record_authority_change("authority.updated", actor=actor, authority=authority, changes=changes)
 
 
 CONFLICT = _l(

@@ -13,20 +13,18 @@ import calendar
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 
 from .. import history, policy, security_events, sessions
+from ..choices import active_accesses
 from ..extensions import db
 from ..models import (
-    AccessStatus,
     Authority,
     AuthorityStatus,
     Invitation,
     InvitationStatus,
-    Module,
     ModuleAccess,
     User,
     utcnow,
@@ -60,15 +58,7 @@ def days_left(due_at: datetime, now: datetime | None = None) -> int:
 
 
 def active_module_accesses(authority: Authority) -> list[ModuleAccess]:
-    return list(
-        db.session.scalars(
-            sa.select(ModuleAccess)
-            .join(Module)
-            .where(ModuleAccess.authority_id == authority.id, ModuleAccess.status == AccessStatus.ACTIVE)
-            .options(contains_eager(ModuleAccess.module))  # the section names each module
-            .order_by(Module.code)
-        )
-    )
+    return active_accesses(authority)  # the section names each module
 
 
 def retirement_details(authority: Authority) -> dict:
@@ -139,12 +129,7 @@ def deactivate_authority(actor: User, authority: Authority, now: datetime | None
     authority.status = AuthorityStatus.DEACTIVATED
     authority.deactivated_at = now
     authority.deletion_reminder_sent_at = None
-    history.record_authority_change(
-        "authority.deactivated",
-        actor=actor,
-        authority=authority,
-        changes={"status": [AuthorityStatus.ACTIVE.value, AuthorityStatus.DEACTIVATED.value]},
-    )
+    history.record_status_change("authority.deactivated", actor=actor, authority=authority, old=AuthorityStatus.ACTIVE)
     users = list(db.session.scalars(sa.select(User).where(User.authority_id == authority.id)))
     for user in users:
         sessions.end_user_sessions(user, reason=security_events.ENDED_BY_DEACTIVATION, actor=actor)
@@ -186,9 +171,4 @@ def reactivate_authority(actor: User, authority: Authority) -> None:
     authority.status = AuthorityStatus.ACTIVE
     authority.deactivated_at = None
     authority.deletion_reminder_sent_at = None
-    history.record_authority_change(
-        "authority.reactivated",
-        actor=actor,
-        authority=authority,
-        changes={"status": [AuthorityStatus.DEACTIVATED.value, AuthorityStatus.ACTIVE.value]},
-    )
+    history.record_status_change("authority.reactivated", actor=actor, authority=authority, old=AuthorityStatus.DEACTIVATED)

@@ -22,7 +22,7 @@ from flask_babel import lazy_pgettext as pgettext  # lazy; named so that extract
 from .. import history, policy
 from ..authorities.operations import AUTHORITY_FIELDS
 from ..extensions import db
-from ..outbox import queue_mail
+from ..outbox import mail_user, queue_mail
 from ..models import (
     Authority,
     AuthorityStatus,
@@ -281,11 +281,9 @@ def register_invited_authority(
         },
     )
     for admin in administrators(invitation.inviting_authority):
-        queue_mail(
-            admin.email,
+        mail_user(
+            admin,
             "invitation_registered",
-            admin.language,
-            first_name=admin.first_name,
             authority_name=authority.official_name,
             invited_email=invitation.email,
             validation_link=current_app.config["BASE_URL"].rstrip("/") + f"/validation/{authority.id}",

@@ -15,6 +15,7 @@ from ..models import Invitation, utcnow
 from ..refusals import acting
 from . import bp
 from ..forms import ActionForm
+from ..loading import load_visible
 from .forms import InvitationForm
 from .operations import (
     STATUS_LABELS,
@@ -27,9 +28,7 @@ from .operations import (
 
 
 def load_invitation(invitation_id: int) -> Invitation:
-    invitation = db.get_or_404(Invitation, invitation_id)
-    policy.require_visible(policy.may_manage_invitation(current_user, invitation))
-    return invitation
+    return load_visible(Invitation, invitation_id, policy.may_manage_invitation)
 
 
 def row_context(**extra) -> dict:

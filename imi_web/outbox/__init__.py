@@ -40,6 +40,11 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
 
 
+def mail_user(user, template: str, **values) -> OutboxMessage:
+    """A mail to ``user`` in their language, greeting them by their first name."""
+    return queue_mail(user.email, template, user.language, first_name=user.first_name, **values)
+
+
 def queue_mail(recipient: str, template: str, language: str, **context) -> OutboxMessage:
     """Render ``templates/email/<language>/<template>.txt`` and put it in the outbox.
 
@@ -77,24 +82,21 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
+def _due(now):
+    """A message to deliver now: pending and due, or claimed by a deliverer that died mid-send
+    (its claim ran out)."""
+    return sa.or_(
+        sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+    )
+
+
 def _due_ids(limit: int) -> list[int]:
     now = utcnow()
     return list(
         db.session.scalars(
             sa.select(OutboxMessage.id)
-            .where(
-                sa.or_(
-                    sa.and_(
-                        OutboxMessage.status == OutboxStatus.PENDING,
-                        OutboxMessage.next_attempt_at <= now,
-                    ),
-                    # A deliverer that died mid-send leaves a stale claim behind.
-                    sa.and_(
-                        OutboxMessage.status == OutboxStatus.SENDING,
-                        OutboxMessage.claimed_until < now,
-                    ),
-                )
-            )
+            .where(_due(now))
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
@@ -108,16 +110,7 @@ def _claim(message_id: int) -> str | None:
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            sa.or_(
-                sa.and_(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                ),
-                sa.and_(
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.claimed_until < now,
-                ),
-            ),
+            _due(now),
         )
         .values(
             status=OutboxStatus.SENDING,

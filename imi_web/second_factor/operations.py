@@ -38,7 +38,7 @@ from webauthn.helpers.structs import (
 
 from .. import history, policy, security_events, sessions
 from ..extensions import db
-from ..outbox import queue_mail
+from ..outbox import mail_user
 from ..models import AuthenticatorApp, Passkey, RecoveryCode, User, utcnow
 from ..refusals import Refused
 
@@ -306,6 +306,12 @@ def relying_party() -> tuple[str, str]:
     return parts.hostname, f"{parts.scheme}://{parts.netloc}"
 
 
+def _expected(challenge: str) -> dict:
+    """What a browser's answer must have been made for: our challenge, relying party and origin."""
+    rp_id, origin = relying_party()
+    return {"expected_challenge": base64url_to_bytes(challenge), "expected_rp_id": rp_id, "expected_origin": origin}
+
+
 def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
     descriptors = []
     for passkey in passkeys(user):
@@ -343,14 +349,8 @@ def register_passkey(user: User, name: str, credential: str, challenge: str) -> 
     name = " ".join((name or "").split())[:PASSKEY_NAME_MAX]
     if not name:
         raise Refused({"name": [_l("Give the passkey a name, e.g. the device it is on.")]})
-    rp_id, origin = relying_party()
     try:
-        verified = verify_registration_response(
-            credential=credential,
-            expected_challenge=base64url_to_bytes(challenge),
-            expected_rp_id=rp_id,
-            expected_origin=origin,
-        )
+        verified = verify_registration_response(credential=credential, **_expected(challenge))
         transports = json.loads(credential).get("response", {}).get("transports") or []
     except (WebAuthnException, ValueError, TypeError, KeyError):
         raise Refused({"name": [_l("The passkey could not be registered. Please try again.")]}) from None
@@ -401,13 +401,10 @@ def verify_passkey(user: User, credential: str, challenge: str) -> Passkey | Non
     )
     if passkey is None:
         return None
-    rp_id, origin = relying_party()
     try:
         verified = verify_authentication_response(
             credential=credential,
-            expected_challenge=base64url_to_bytes(challenge),
-            expected_rp_id=rp_id,
-            expected_origin=origin,
+            **_expected(challenge),
             credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count,
         )
@@ -435,11 +432,9 @@ def reset_second_factor(actor: User, user: User) -> None:
     )
     security_events.record(security_events.SECOND_FACTOR_RESET, user=user, actor=actor)
     sessions.end_user_sessions(user, reason=security_events.ENDED_BY_SECOND_FACTOR_RESET, actor=actor)
-    queue_mail(
-        user.email,
+    mail_user(
+        user,
         "second_factor_reset",
-        user.language,
-        first_name=user.first_name,
         actor_name=actor.full_name,
         required=policy.must_have_second_factor(user),
     )

@@ -16,8 +16,7 @@ from .search import EventCriteria, all_events, search_events
 @bp.get("/")
 @login_required
 def index():
-    user = policy.acting_user()
-    policy.require(policy.may_view_security_events(user))
+    user = policy.authorized_user(policy.may_view_security_events)
     criteria = EventCriteria.from_args(request.args)
     context = {
         "criteria": criteria,
@@ -33,8 +32,7 @@ def index():
 @bp.get("/export.csv")
 @login_required
 def export():
-    user = policy.acting_user()
-    policy.require(policy.may_view_security_events(user))
+    user = policy.authorized_user(policy.may_view_security_events)
     criteria = EventCriteria.from_args(request.args)
     kinds = {kind: translate(label) for kind, label in KIND_LABELS.items()}
     reasons = {reason: translate(label) for reason, label in REASON_LABELS.items()}

@@ -31,11 +31,11 @@ def read_request():
     return form, criteria, selection
 
 
-def composer(form, criteria, selection, status=200):
-    """The compose page (or, for htmx, the composer section) with these values."""
+def composer(form, criteria, selection, status=200, partial="send_email/_composer.html"):
+    """The compose page (or, for htmx, the composer section or another ``partial``) with these values."""
     return render(
         "send_email/compose.html",
-        "send_email/_composer.html",
+        partial,
         status=status,
         form=form,
         criteria=criteria,
@@ -77,16 +77,7 @@ def authorities():
     """The list of matching authorities (active search and paging inside the composer)."""
     policy.require(policy.may_send_email(current_user))
     form, criteria, selection = read_request()
-    return render(
-        "send_email/compose.html",
-        "send_email/_authorities.html",
-        form=form,
-        criteria=criteria,
-        chosen=selection.chosen,
-        results=candidates(current_user, criteria),
-        modules=module_choices(),
-        sent=sent_messages(current_user.authority),
-    )
+    return composer(form, criteria, selection, partial="send_email/_authorities.html")
 
 
 def nobody(form, criteria, selection):

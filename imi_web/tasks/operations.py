@@ -91,14 +91,12 @@ def validate_registration(actor: User, invitation: Invitation) -> Authority:
     users = list(authority.users)
     for user in users:
         issue_temporary_password(user, actor=actor, reason="registered")
-    history.record_authority_change(
+    history.record_status_change(
         "authority.validated",
         actor=actor,
         authority=authority,
-        changes={
-            "status": [AuthorityStatus.AWAITING_VALIDATION.value, AuthorityStatus.ACTIVE.value],
-            "temporary_password_sent_to": [None, sorted(user.full_name for user in users)],
-        },
+        old=AuthorityStatus.AWAITING_VALIDATION,
+        temporary_password_sent_to=[None, sorted(user.full_name for user in users)],
     )
     manager = invitation.inviting_authority
     if manager not in access_managers(authority):
@@ -119,14 +117,12 @@ def reject_registration(actor: User, invitation: Invitation, reason: str) -> Aut
     authority = invitation.authority
     authority.status = AuthorityStatus.REJECTED
     authority.updated_at = authority.rejected_at = utcnow()
-    history.record_authority_change(
+    history.record_status_change(
         "authority.rejected",
         actor=actor,
         authority=authority,
-        changes={
-            "status": [AuthorityStatus.AWAITING_VALIDATION.value, AuthorityStatus.REJECTED.value],
-            "rejection_reason": [None, reason],
-        },
+        old=AuthorityStatus.AWAITING_VALIDATION,
+        rejection_reason=[None, reason],
     )
     record_invitation(
         "invitation.rejected",

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from .. import history, policy, security_events, sessions
 from ..extensions import db
 from ..locking import lock_authority
-from ..outbox import queue_mail
+from ..outbox import mail_user
 from ..models import Authority, HistoryEntry, Module, ModuleRight, User, fold, utcnow
 from ..refusals import Refused
 from ..passwords import generate_temporary_password, hash_password
@@ -76,11 +76,9 @@ def issue_temporary_password(user: User, *, actor: User | None, reason: str, sen
     if user.id is not None:
         sessions.end_user_sessions(user, reason=security_events.ENDED_BY_PASSWORD_RESET, actor=actor)
     if send_mail:
-        queue_mail(
-            user.email,
+        mail_user(
+            user,
             "temporary_password",
-            user.language,
-            first_name=user.first_name,
             temporary_password=password,
             reason=reason,
             valid_days=current_app.config["TEMPORARY_PASSWORD_VALID_DAYS"],
@@ -228,12 +226,7 @@ def set_rights(actor: User, user: User, *, is_admin: bool, rights: list[ModuleRi
     after = {"is_admin": user.is_admin, "rights": sorted(f"{r.module.code}:{r.code}" for r in user.module_rights)}
     changes = history.changes_between(before, after)
     if changes:
-        history.record_user_change(
-            "user.rights_changed",
-            actor=actor,
-            user=user,
-            changes=changes,
-        )
+        history.record_user_change("user.rights_changed", actor=actor, user=user, changes=changes)
 
 
 def reset_password(actor: User, user: User) -> None:

@@ -5,14 +5,15 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from ..choices import active_accesses
 from .. import policy
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..i18n import current_language
-from ..models import AccessStatus, Authority, Module, ModuleAccess, ModuleRight, User
+from ..loading import load_visible
+from ..models import Authority, Module, ModuleRight, User
 from ..refusals import acting
 from . import bp
 from .forms import RegisterUserForm, RightsForm, UsernameForm
@@ -29,9 +30,7 @@ from ..authorities.tabs import tab_context
 
 
 def load_authority(authority_id: int) -> Authority:
-    authority = db.get_or_404(Authority, authority_id)
-    policy.require_visible(policy.may_manage_users(current_user, authority))
-    return authority
+    return load_visible(Authority, authority_id, policy.may_manage_users)
 
 
 def load_user(authority_id: int, user_id: int) -> tuple[Authority, User]:
@@ -43,15 +42,7 @@ def load_user(authority_id: int, user_id: int) -> tuple[Authority, User]:
 
 
 def active_modules(authority: Authority) -> list[Module]:
-    return list(
-        db.session.scalars(
-            sa.select(Module)
-            .join(ModuleAccess)
-            .where(ModuleAccess.authority_id == authority.id, ModuleAccess.status == AccessStatus.ACTIVE)
-            .options(selectinload(Module.rights))
-            .order_by(Module.code)
-        )
-    )
+    return [access.module for access in active_accesses(authority, rights=True)]
 
 
 def editable_modules(authority: Authority) -> list[Module]:
@@ -194,37 +185,22 @@ def confirm_or_act(authority, user, kind: str, operation, done_message: str, pre
 @login_required
 def reset(authority_id, user_id):
     authority, user = load_user(authority_id, user_id)
-    return confirm_or_act(
-        authority,
-        user,
-        "reset",
-        reset_password,
-        _("A new temporary password has been sent to %(name)s by e-mail.", name=user.full_name),
-    )
+    done = _("A new temporary password has been sent to %(name)s by e-mail.", name=user.full_name)
+    return confirm_or_act(authority, user, "reset", reset_password, done)
 
 
 @bp.route("/<int:user_id>/reset-second-factor", methods=["GET", "POST"])
 @login_required
 def reset_second_factor(authority_id, user_id):
     authority, user = load_user(authority_id, user_id)  # who: load_user; a second factor: the operation
-    return confirm_or_act(
-        authority,
-        user,
-        "second_factor",
-        reset_user_second_factor,
-        _("The second factor of %(name)s has been reset; they have been told by e-mail.", name=user.full_name),
-    )
+    done = _("The second factor of %(name)s has been reset; they have been told by e-mail.", name=user.full_name)
+    return confirm_or_act(authority, user, "second_factor", reset_user_second_factor, done)
 
 
 @bp.route("/<int:user_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(authority_id, user_id):
     authority, user = load_user(authority_id, user_id)
-    return confirm_or_act(
-        authority,
-        user,
-        "delete",
-        delete_user,
-        _("%(name)s has been deleted.", name=user.full_name),
-        precheck=lambda user: refuse_deleting_last_administrator(user, lock=False),
-    )
+    done = _("%(name)s has been deleted.", name=user.full_name)
+    precheck = lambda user: refuse_deleting_last_administrator(user, lock=False)  # noqa: E731
+    return confirm_or_act(authority, user, "delete", delete_user, done, precheck=precheck)
