@@ -6,10 +6,7 @@ import flask_babel
 from babel import Locale
 from babel import dates as babel_dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import _get_current_context as _babel_state
 from flask_login import current_user
-from jinja2 import pass_context
-from markupsafe import Markup
 
 
 def select_locale() -> str:
@@ -37,32 +34,13 @@ def browser_locale() -> str:
 
 
 def translations():
-    """This request's translations. Flask-Babel looks them up again on every ``gettext`` (three
-    context lookups and the locale's name); a page has dozens of strings, so they are looked up
-    once per locale and kept beside Flask-Babel's own per-request state (``force_locale`` and
-    ``refresh`` give a new locale object, so a mail in another language is translated right)."""
-    state = _babel_state()
-    # The locale Flask-Babel has chosen for this request, read from the same state (its
-    # ``get_locale`` would look the state up again); chosen here if it has not been yet.
-    locale = getattr(state, "babel_locale", None) or flask_babel.get_locale()
-    cached = getattr(state, "imi_translations", None) if state is not None else None
-    if cached is None or cached[0] is not locale:
-        cached = (locale, flask_babel.get_translations())
-        if state is not None:
-            state.imi_translations = cached
-    return cached[1]
-
-
-def gettext(string: str, **variables) -> str:
-    """Flask-Babel's ``gettext`` with this request's cached translations."""
-    rv = translations().ugettext(string)
-    return rv % variables if variables else rv
+    """This request's translations (Flask-Babel's, for its locale)."""
+    return flask_babel.get_translations()
 
 
 # Labels defined once at import and shown in the reader's language (menu, history): marked for
 # extraction under the names ``N_`` and ``NP_`` (import them so), kept as msgids and
-# translated when shown by ``translate``, with this request's cached translations — cheaper
-# than Flask-Babel's lazy strings, which look the translations up anew on every ``str()``.
+# translated when shown by ``translate``.
 def mark(message: str) -> str:
     return message
 
@@ -76,41 +54,6 @@ def translate(label: str | tuple[str, str]) -> str:
     if isinstance(label, tuple):
         return translations().upgettext(*label)
     return translations().ugettext(label)
-
-
-@pass_context
-def _template_gettext(context, string, **variables):
-    # Newstyle gettext (as Jinja's i18n extension makes it): autoescaped, ``%(name)s`` variables.
-    # The translations come with the render's context (``template_translations``); macros
-    # imported without context look them up.
-    rv = (context.get(TRANSLATIONS) or translations()).ugettext(string)
-    if context.eval_ctx.autoescape:
-        rv = Markup(rv)
-    # Formatting without variables changes a string only if it has a "%" (e.g. "%%").
-    return rv % variables if variables or "%" in rv else rv
-
-
-@pass_context
-def _template_ngettext(context, singular, plural, num, **variables):
-    variables.setdefault("num", num)
-    rv = (context.get(TRANSLATIONS) or translations()).ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
-        rv = Markup(rv)
-    return rv % variables
-
-
-TRANSLATIONS = "_imi_translations"
-
-
-def install_template_gettext(app) -> None:
-    """Template ``_``, ``gettext`` and ``ngettext`` with the translations looked up once per
-    render (a page has dozens of strings), in place of Flask-Babel's per-call lookup."""
-    # ``_`` too: Jinja's own ``_`` looks ``gettext`` up in the context and calls it, per string.
-    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
-
-    @app.context_processor
-    def template_translations():
-        return {TRANSLATIONS: translations()}
 
 
 # Dates and times in the reader's language and the installation's time zone (BABEL_DEFAULT_TIMEZONE).
