@@ -21,7 +21,7 @@ def create_app(config=None):
     config_module.configure(app, config)
 
     from .extensions import babel, csrf, db, login_manager, mail, migrate
-    from .i18n import select_locale
+    from .i18n import install_template_gettext, select_locale
     from .outbox import links as mail_links
     from . import outbox
 
@@ -30,6 +30,7 @@ def create_app(config=None):
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    install_template_gettext(app)
     login_manager.init_app(app)
     outbox.init_app(app)
     mail_links.init_app(app)
