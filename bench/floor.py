@@ -511,17 +511,7 @@ def layout(dialect, conn, user, results):
     user and its authority, logout), the menu of an administrator with the count of
     registrations awaiting validation, "My account"; then the search form with its option
     lists and the results."""
-    p = "?" if dialect == "sqlite" else "%s"
-    modules = conn.execute("SELECT id, code, name_lv, name_en FROM module ORDER BY code").fetchall()
-    entries = conn.execute(
-        "SELECT classification_entry.id, classification_entry.name_lv FROM classification_entry JOIN classification_list "
-        "ON classification_list.id = classification_entry.list_id WHERE classification_list.module_id IS NULL "
-        "ORDER BY classification_list.code, classification_entry.position"
-    ).fetchall()
-    waiting = conn.execute(
-        f"SELECT count(id) FROM invitation WHERE inviting_authority_id = {p} AND status = {p}",
-        [user[0], "registered"],
-    ).fetchone()[0]
+    form, waiting = search_form(dialect, conn, user[0])
     token = csrf_token(user[3])
     count = f' <span class="menu-count">{waiting}</span>' if waiting else ""
     sections = []
@@ -539,22 +529,6 @@ def layout(dialect, conn, user, results):
         f'<li><a href="/authorities/{user[0]}/authority">My authority</a></li>'
         '<li><a href="/account/password">Change password</a></li><li><a href="/account/security/">Sign-in security</a></li>'
         '<li><a href="/account/sessions">Sessions</a></li></ul></li>'
-    )
-    module_options = "".join(f'<option value="{m[0]}">{html.escape(m[1])} — {html.escape(m[2])}</option>' for m in modules)
-    entry_options = "".join(f'<option value="{e[0]}">{html.escape(e[1])}</option>' for e in entries)
-    form = (
-        '<form id="search" method="get" action="/authorities/" role="search">'
-        '<label for="q">Name</label><input id="q" name="q" type="search">'
-        '<label for="city">City</label><input id="city" name="city">'
-        f'<label for="module">Module</label><select id="module" name="module"><option value="">Any</option>{module_options}</select>'
-        f'<label for="without_module">Without access to module</label><select id="without_module" name="without_module">'
-        f'<option value="">—</option>{module_options}</select>'
-        f'<label for="classification">Classification</label><select id="classification" name="classification">'
-        f'<option value="">Any</option>{entry_options}</select>'
-        '<label for="status">Status</label><select id="status" name="status"><option>active</option>'
-        '<option>deactivated</option><option>awaiting_validation</option><option>all</option></select>'
-        '<fieldset><legend>Only my authorities</legend><input type="radio" name="mine" value="yes" checked>'
-        '<input type="radio" name="mine" value="no"></fieldset><button type="submit">Search</button></form>'
     )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -585,8 +559,9 @@ def current_user(dialect, conn):
     ).fetchone()
 
 
-def full_page(dialect, conn, user, results):
-    """The app's full search page: the menu (with its count), the form and its option lists."""
+def search_form(dialect, conn, authority_id):
+    """The search form with its option lists, and the menu's count (registrations awaiting
+    validation by the user's authority): what the full search page reads besides the results."""
     p = "?" if dialect == "sqlite" else "%s"
     modules = conn.execute("SELECT id, code, name_lv, name_en FROM module ORDER BY code").fetchall()
     entries = conn.execute(
@@ -596,18 +571,10 @@ def full_page(dialect, conn, user, results):
     ).fetchall()
     waiting = conn.execute(
         f"SELECT count(id) FROM invitation WHERE inviting_authority_id = {p} AND status = {p}",
-        [user[0], "registered"],
+        [authority_id, "registered"],
     ).fetchone()[0]
     module_options = "".join(f'<option value="{m[0]}">{html.escape(m[1])} — {html.escape(m[2])}</option>' for m in modules)
     entry_options = "".join(f'<option value="{e[0]}">{html.escape(e[1])}</option>' for e in entries)
-    menu = "".join(
-        f'<li><a href="{href}">{label}</a></li>'
-        for href, label in (
-            ("/authorities/new", "Register authority"), ("/authorities/", "Managed authorities"),
-            ("/invitations/", "Registration invitations"), ("/validation/", f"For validation ({waiting})"),
-            ("/directory/", "Search"), ("/mailing/", "Send e-mail"), ("/account/password", "Change password"),
-        )
-    )
     form = (
         '<form id="search" method="get" action="/authorities/" role="search">'
         '<label for="q">Name</label><input id="q" name="q" type="search">'
@@ -621,6 +588,20 @@ def full_page(dialect, conn, user, results):
         '<option>deactivated</option><option>awaiting_validation</option><option>all</option></select>'
         '<fieldset><legend>Only my authorities</legend><input type="radio" name="mine" value="yes" checked>'
         '<input type="radio" name="mine" value="no"></fieldset><button type="submit">Search</button></form>'
+    )
+    return form, waiting
+
+
+def full_page(dialect, conn, user, results):
+    """The data floor's full search page: a plain menu (with its count), the form and its option lists."""
+    form, waiting = search_form(dialect, conn, user[0])
+    menu = "".join(
+        f'<li><a href="{href}">{label}</a></li>'
+        for href, label in (
+            ("/authorities/new", "Register authority"), ("/authorities/", "Managed authorities"),
+            ("/invitations/", "Registration invitations"), ("/validation/", f"For validation ({waiting})"),
+            ("/directory/", "Search"), ("/mailing/", "Send e-mail"), ("/account/password", "Change password"),
+        )
     )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Managed authorities — IMI</title>'
