@@ -32,6 +32,7 @@ Environment: ``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID``, ``BENCH_MA
     /directory/?q=&module=ID&role=R          count + page of 25 + their modules, like search_directory()
     /access-overview/?mine=no&module=ID      the modules, count + page of 25, their accesses and the
                                              totals row, like access_overview.search.overview_page()
+    /bench/empty                             "ok": the session and the user only
 """
 
 import base64
@@ -632,6 +633,8 @@ def handle(path, args, htmx, cookie=None):
             body = overview(dialect, conn, args)
         elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
             body = modules_tab(dialect, conn, int(m.group(1)))
+        elif path == "/bench/empty":  # what every page pays first (bench/empty_app.py in the app)
+            body = "ok"
         else:
             return 404, "not found"
         return 200, body
