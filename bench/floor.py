@@ -13,15 +13,11 @@ Two floors, chosen by ``BENCH_FLOOR``:
 - ``data`` (today's data-only floor, for reference): the page's statements and the user
   with its authority by the known id; no cookie, no session.
 
-Every statement the app runs for a request runs here too, written by hand: the logged-in
-user with its authority (the app loads them on every request), the search's capped count and
-page, the form's option lists and the menu's count on the full page, the authority and its
-module accesses on the tab. No ORM, no templates, no login or session machinery, no CSRF, no
-translations. Served two ways, with gunicorn like the app:
-
-- ``bench.floor:flask_app`` — a Flask route (the floor of the project's performance notes,
-  whose raw-SQL floor is served by Flask: the targets' yardstick);
-- ``bench.floor:app`` — a bare WSGI function, no framework at all (stricter; reported too).
+Every statement the app runs for a request runs here too, written by hand: the search's
+capped count and page, the form's option lists and the menu's count on the full page, the
+authority and its module accesses on the tab. No ORM, no templates, no Flask-Login, no
+CSRF or translation machinery. Served as a Flask route (``bench.floor:flask_app``), with
+gunicorn like the app.
 
 Environment: ``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID``, ``BENCH_MANAGER_ID`` and
 ``BENCH_USER_ID`` (the logged-in admin's country, authority and user), ``BENCH_SECRET_KEY``
@@ -42,11 +38,10 @@ import html
 import json
 import os
 import re
-import secrets
 import time
 import zlib
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 PER_PAGE = 25
 MIN_TRIGRAM = 3
@@ -641,20 +636,6 @@ def handle(path, args, htmx, cookie=None):
     finally:
         if dialect == "postgresql":
             conn.rollback()  # one transaction per request, as the app's session has
-
-
-def app(environ, start_response):
-    """The floor as a bare WSGI function."""
-    args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-    cookie = re.search(r"(?:^|;\s*)imi_session=([^;]+)", environ.get("HTTP_COOKIE", ""))
-    status, body = handle(environ.get("PATH_INFO", ""), args, environ.get("HTTP_HX_REQUEST") == "true",
-                          cookie and cookie.group(1))
-    data = body.encode()
-    start_response(
-        {200: "200 OK", 403: "403 Forbidden"}.get(status, "404 Not Found"),
-        [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))],
-    )
-    return [data]
 
 
 def _flask_app():
