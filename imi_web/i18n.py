@@ -85,8 +85,8 @@ TRANSLATIONS = "_imi_translations"
 def install_template_gettext(app) -> None:
     """Template ``_``, ``gettext`` and ``ngettext`` with the translations looked up once per
     render, from the render's context, in place of Flask-Babel's lookup per string (a page has
-    dozens of strings): this buys 10 % or more on the full search page and the tabs
-    (bench/README.md, "Optimisations, decided")."""
+    dozens of strings). Kept because bench/ measured it worth keeping on the tabs (bench/README.md,
+    "Optimisations, decided")."""
     # ``_`` too: Jinja's own ``_`` looks ``gettext`` up in the context and calls it, per string.
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
 
