@@ -1,29 +1,47 @@
-"""The floor of bench/run.py: the same SQL as the app's requests, raw driver, string-built HTML.
+"""The floors of bench/run.py: the same SQL as the app's requests, raw driver, string-built HTML.
 
-Every statement the app runs for a request runs here too, written by hand: the logged-in
-user with its authority (the app loads them on every request), the search's capped count and
-page, the form's option lists and the menu's count on the full page, the authority and its
-module accesses on the tab. No ORM, no templates, no login or session machinery, no CSRF, no
-translations. Served two ways, with gunicorn like the app:
+Two floors, chosen by ``BENCH_FLOOR``:
 
-- ``bench.floor:flask_app`` — a Flask route (the floor of the project's performance notes,
-  whose raw-SQL floor is served by Flask: the targets' yardstick);
-- ``bench.floor:app`` — a bare WSGI function, no framework at all (stricter; reported too).
+- ``page`` (the default, the yardstick of the targets): what any authenticated page of this
+  application must do, done by hand — verify the signed session cookie (HMAC, as Flask's
+  cookie is signed), look the sign-in session up by its token's hash in ``user_session`` and
+  check its idle and absolute limits (touching ``last_seen_at`` at most once a minute, as
+  the app does), load the acting user and its authority by primary key, then the page's
+  data; the full page also renders the layout (header with the language switch, the user
+  and the logout form with a CSRF token, and the menu the policy would show an
+  administrator, with its count). A fragment renders no layout, as the app's do not.
+- ``data`` (today's data-only floor, for reference): the page's statements and the user
+  with its authority by the known id; no cookie, no session.
+
+Every statement the app runs for a request runs here too, written by hand: the search's
+capped count and page, the form's option lists and the menu's count on the full page, the
+authority and its module accesses on the tab. No ORM, no templates, no Flask-Login, no
+CSRF or translation machinery. Served as a Flask route (``bench.floor:flask_app``), with
+gunicorn like the app.
 
 Environment: ``BENCH_DB_URL`` (SQLAlchemy URL), ``BENCH_COUNTRY_ID``, ``BENCH_MANAGER_ID`` and
-``BENCH_USER_ID`` (the logged-in admin's country, authority and user).
+``BENCH_USER_ID`` (the logged-in admin's country, authority and user), ``BENCH_SECRET_KEY``
+(the app's, to verify its cookie) and ``BENCH_FLOOR``.
 
     /authorities/?q=&mine=yes|no&module=ID   count + page of 25, like search_managed()
     /authorities/<id>/modules                the authority and its module accesses
     /directory/?q=&module=ID&role=R          count + page of 25 + their modules, like search_directory()
     /access-overview/?mine=no&module=ID      the modules, count + page of 25, their accesses and the
                                              totals row, like access_overview.search.overview_page()
+    /bench/empty                             "ok": the session and the user only
 """
 
+import base64
+import hashlib
+import hmac
 import html
+import json
 import os
 import re
-from urllib.parse import parse_qs, urlsplit
+import time
+import zlib
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 PER_PAGE = 25
 MIN_TRIGRAM = 3
@@ -57,6 +75,7 @@ def connection():
     global _conn
     if _conn is None:  # one per worker, opened after the fork
         _conn = _connect()
+        _user_columns(*_conn)
     return _conn
 
 
@@ -393,6 +412,152 @@ def overview(dialect, conn, args):
     return "".join(out)
 
 
+FLOOR = os.environ.get("BENCH_FLOOR", "page")
+IDLE = timedelta(minutes=30)  # the app's SESSION_IDLE_MINUTES, PERMANENT_SESSION_LIFETIME, SESSION_TOUCH_SECONDS
+LIFETIME = timedelta(hours=8)
+TOUCH = timedelta(seconds=60)
+_keys = {}
+
+
+def _b64decode(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def _signing_key(salt: bytes) -> bytes:
+    """itsdangerous' key derivation ("hmac"), as Flask's cookie and Flask-WTF's token use it."""
+    if salt not in _keys:
+        _keys[salt] = hmac.new(os.environ["BENCH_SECRET_KEY"].encode(), salt, hashlib.sha1).digest()
+    return _keys[salt]
+
+
+def verified_cookie(cookie: str | None) -> dict | None:
+    """The session cookie's contents if its signature holds (Flask: HMAC-SHA1, salt "cookie-session")."""
+    if not cookie or cookie.count(".") < 2:
+        return None
+    signed, signature = cookie.rsplit(".", 1)
+    expected = hmac.new(_signing_key(b"cookie-session"), signed.encode(), hashlib.sha1).digest()
+    if not hmac.compare_digest(expected, _b64decode(signature)):
+        return None
+    payload = signed.rsplit(".", 1)[0]
+    data = zlib.decompress(_b64decode(payload[1:])) if payload.startswith(".") else _b64decode(payload)
+    return json.loads(data)
+
+
+def _moment(value):
+    if isinstance(value, str):  # SQLite keeps the text, without the zone
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def signed_in_user(dialect, conn, cookie):
+    """What every authenticated page does first: the cookie verified, its sign-in session looked
+    up by the token's hash and checked against its limits (its last activity written at most
+    once a minute), then the acting user and its authority, each by primary key. ``None`` when
+    there is no live session. The row: (authority_id, first_name, surname, csrf token,
+    authority's official name, ...)."""
+    p = "?" if dialect == "sqlite" else "%s"
+    state = verified_cookie(cookie)
+    if not state or "_user_id" not in state:
+        return None
+    token_hash = hashlib.sha256(state["_user_id"].encode()).hexdigest()
+    found = conn.execute(
+        f"SELECT id, user_id, created_at, last_seen_at FROM user_session WHERE token_hash = {p}", [token_hash]
+    ).fetchone()
+    if found is None:
+        return None
+    session_id, user_id, created_at, last_seen_at = found
+    now = datetime.now(timezone.utc)
+    last_seen_at = _moment(last_seen_at)
+    if _moment(created_at) <= now - LIFETIME or last_seen_at <= now - IDLE:
+        return None
+    user = conn.execute(f"SELECT * FROM user_account WHERE id = {p}", [user_id]).fetchone()
+    authority = conn.execute(
+        f"SELECT official_name, status, is_nimic, country_id, id FROM authority WHERE id = {p}", [user[USER_AUTHORITY]]
+    ).fetchone()
+    if authority[1] != "active":
+        return None
+    if now - last_seen_at >= TOUCH:
+        stamp = now if dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        conn.execute(f"UPDATE user_session SET last_seen_at = {p} WHERE id = {p}", [stamp, session_id])
+        conn.commit()
+    return (user[USER_AUTHORITY], user[USER_FIRST], user[USER_SURNAME], state.get("csrf_token", ""), authority[0])
+
+
+USER_AUTHORITY, USER_FIRST, USER_SURNAME = None, None, None  # column positions, read at the first request
+
+
+def _user_columns(dialect, conn):
+    global USER_AUTHORITY, USER_FIRST, USER_SURNAME
+    cursor = conn.execute("SELECT * FROM user_account WHERE 1 = 0")
+    names = [d[0] for d in cursor.description]
+    cursor.fetchall()
+    USER_AUTHORITY, USER_FIRST, USER_SURNAME = (names.index(n) for n in ("authority_id", "first_name", "surname"))
+
+
+def csrf_token(raw: str) -> str:
+    """Flask-WTF's signed CSRF token for the page (the raw token is in the session)."""
+    payload = base64.urlsafe_b64encode(json.dumps(raw).encode()).rstrip(b"=")
+    stamp = base64.urlsafe_b64encode(int(time.time()).to_bytes(4, "big")).rstrip(b"=")
+    signed = payload + b"." + stamp
+    signature = hmac.new(_signing_key(b"wtf-csrf-token"), signed, hashlib.sha1).digest()
+    return (signed + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+
+
+MENU = (
+    ("Administration", (("/authorities/new", "Register authority"), ("/authorities/", "Managed authorities"),
+                        ("/access-overview/", "Access overview"), ("/invitations/", "Registration invitations"),
+                        ("/security-events/", "Security events"))),
+    ("My tasks", (("/validation/", "For validation"),)),
+    ("Authorities", (("/directory/", "Search"),)),
+    ("Send e-mail", (("/mailing/", "Send e-mail"),)),
+)
+
+
+CURRENT = ' aria-current="page"'
+
+
+def layout(dialect, conn, user, results):
+    """The full search page as the app's layout makes it: head, header (language switch, the
+    user and its authority, logout), the menu of an administrator with the count of
+    registrations awaiting validation, "My account"; then the search form with its option
+    lists and the results."""
+    form, waiting = search_form(dialect, conn, user[0])
+    token = csrf_token(user[3])
+    count = f' <span class="menu-count">{waiting}</span>' if waiting else ""
+    sections = []
+    for section, links in MENU:
+        items = "".join(
+            f'<li><a href="{href}"{CURRENT if href == "/authorities/" else ""}>{label}{count if href == "/validation/" else ""}</a></li>'
+            for href, label in links
+        )
+        if len(links) == 1 and links[0][1] == section:
+            sections.append(items)
+        else:
+            sections.append(f'<li><span class="menu-section">{section}</span><ul>{items}</ul></li>')
+    account = (
+        '<li><span class="menu-section">My account</span><ul><li><a href="/">My profile</a></li>'
+        f'<li><a href="/authorities/{user[0]}/authority">My authority</a></li>'
+        '<li><a href="/account/password">Change password</a></li><li><a href="/account/security/">Sign-in security</a></li>'
+        '<li><a href="/account/sessions">Sessions</a></li></ul></li>'
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="csrf-token" content="{token}"><title>Managed authorities · IMI access management</title>'
+        '<link rel="stylesheet" href="/static/app.css"><script src="/static/htmx-2.0.11.min.js" defer></script>'
+        '<script src="/static/app.js" defer></script></head><body><header class="site-header"><div class="bar">'
+        '<a class="brand" href="/">IMI access management</a><form class="language-switch" method="post" action="/language">'
+        f'<input type="hidden" name="csrf_token" value="{token}"><input type="hidden" name="next" value="/authorities/">'
+        '<button type="submit" name="language" value="lv" lang="lv" aria-pressed="false">Latviski</button>'
+        '<button type="submit" name="language" value="en" lang="en" aria-pressed="true">English</button></form>'
+        f'<div class="account"><span class="who">{html.escape(user[1])} {html.escape(user[2])} · {html.escape(user[4])}</span>'
+        f'<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{token}">'
+        '<button type="submit" class="link-button">Log out</button></form></div></div>'
+        f'<nav class="main-menu" aria-label="Main menu"><ul>{"".join(sections)}{account}</ul></nav></header>'
+        f'<main id="main" tabindex="-1"><h1>Managed authorities</h1>{form}{results}</main>'
+        '<footer class="site-footer"><p>IMI access management</p></footer></body></html>'
+    )
+
+
 def current_user(dialect, conn):
     """The app loads the logged-in user and its authority on every request."""
     p = "?" if dialect == "sqlite" else "%s"
@@ -404,8 +569,9 @@ def current_user(dialect, conn):
     ).fetchone()
 
 
-def full_page(dialect, conn, user, results):
-    """The app's full search page: the menu (with its count), the form and its option lists."""
+def search_form(dialect, conn, authority_id):
+    """The search form with its option lists, and the menu's count (registrations awaiting
+    validation by the user's authority): what the full search page reads besides the results."""
     p = "?" if dialect == "sqlite" else "%s"
     modules = conn.execute("SELECT id, code, name_lv, name_en FROM module ORDER BY code").fetchall()
     entries = conn.execute(
@@ -415,18 +581,10 @@ def full_page(dialect, conn, user, results):
     ).fetchall()
     waiting = conn.execute(
         f"SELECT count(id) FROM invitation WHERE inviting_authority_id = {p} AND status = {p}",
-        [user[0], "registered"],
+        [authority_id, "registered"],
     ).fetchone()[0]
     module_options = "".join(f'<option value="{m[0]}">{html.escape(m[1])} — {html.escape(m[2])}</option>' for m in modules)
     entry_options = "".join(f'<option value="{e[0]}">{html.escape(e[1])}</option>' for e in entries)
-    menu = "".join(
-        f'<li><a href="{href}">{label}</a></li>'
-        for href, label in (
-            ("/authorities/new", "Register authority"), ("/authorities/", "Managed authorities"),
-            ("/invitations/", "Registration invitations"), ("/validation/", f"For validation ({waiting})"),
-            ("/directory/", "Search"), ("/mailing/", "Send e-mail"), ("/account/password", "Change password"),
-        )
-    )
     form = (
         '<form id="search" method="get" action="/authorities/" role="search">'
         '<label for="q">Name</label><input id="q" name="q" type="search">'
@@ -441,6 +599,20 @@ def full_page(dialect, conn, user, results):
         '<fieldset><legend>Only my authorities</legend><input type="radio" name="mine" value="yes" checked>'
         '<input type="radio" name="mine" value="no"></fieldset><button type="submit">Search</button></form>'
     )
+    return form, waiting
+
+
+def full_page(dialect, conn, user, results):
+    """The data floor's full search page: a plain menu (with its count), the form and its option lists."""
+    form, waiting = search_form(dialect, conn, user[0])
+    menu = "".join(
+        f'<li><a href="{href}">{label}</a></li>'
+        for href, label in (
+            ("/authorities/new", "Register authority"), ("/authorities/", "Managed authorities"),
+            ("/invitations/", "Registration invitations"), ("/validation/", f"For validation ({waiting})"),
+            ("/directory/", "Search"), ("/mailing/", "Send e-mail"), ("/account/password", "Change password"),
+        )
+    )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Managed authorities — IMI</title>'
         '<link rel="stylesheet" href="/static/app.css"><script src="/static/htmx-2.0.11.min.js" defer></script></head>'
@@ -450,39 +622,34 @@ def full_page(dialect, conn, user, results):
     )
 
 
-def handle(path, args, htmx):
+def handle(path, args, htmx, cookie=None):
     """(status, body) of a request, whichever way it is served."""
     dialect, conn = connection()
     try:
-        user = current_user(dialect, conn)
+        if FLOOR == "page":
+            user = signed_in_user(dialect, conn, cookie)
+            if user is None:
+                return 403, "no session"
+        else:
+            user = current_user(dialect, conn)
         if path == "/authorities/":
             body = search(dialect, conn, args)
             if not htmx:
-                body = full_page(dialect, conn, user, body)
+                body = full_page(dialect, conn, user, body) if FLOOR == "data" else layout(dialect, conn, user, body)
         elif path == "/directory/":
             body = directory(dialect, conn, args)
         elif path == "/access-overview/":
             body = overview(dialect, conn, args)
         elif m := re.fullmatch(r"/authorities/(\d+)/modules", path):
             body = modules_tab(dialect, conn, int(m.group(1)))
+        elif path == "/bench/empty":  # what every page pays first (bench/empty_app.py in the app)
+            body = "ok"
         else:
             return 404, "not found"
         return 200, body
     finally:
         if dialect == "postgresql":
             conn.rollback()  # one transaction per request, as the app's session has
-
-
-def app(environ, start_response):
-    """The floor as a bare WSGI function."""
-    args = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-    status, body = handle(environ.get("PATH_INFO", ""), args, environ.get("HTTP_HX_REQUEST") == "true")
-    data = body.encode()
-    start_response(
-        "200 OK" if status == 200 else "404 Not Found",
-        [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))],
-    )
-    return [data]
 
 
 def _flask_app():
@@ -492,7 +659,8 @@ def _flask_app():
 
     @flask_app.get("/<path:path>")
     def page(path):
-        status, body = handle("/" + path, request.args.to_dict(), request.headers.get("HX-Request") == "true")
+        status, body = handle("/" + path, request.args.to_dict(), request.headers.get("HX-Request") == "true",
+                              request.cookies.get("imi_session"))
         return body, status
 
     return flask_app

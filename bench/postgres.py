@@ -29,7 +29,7 @@ def main():
     try:
         import psycopg
 
-        python = os.path.join(ROOT, ".venv", "bin", "python")
+        python = sys.executable
         for size in args.size:
             authorities, users = size.split(":")
             dbname = f"bench_{authorities}"

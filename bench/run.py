@@ -2,12 +2,14 @@
 
     python bench/run.py --url sqlite:////tmp/bench-100k.sqlite3 [--duration 5] [--rounds 3]
 
-Serves the app (``wsgi:app``) and the floor (``bench/floor.py``: the same SQL statements, raw
-driver, string-built HTML) twice — as a Flask route (the yardstick of the targets) and as a
-bare WSGI function — with gunicorn ``-w 2 -k sync`` on free ports of 127.0.0.1, logs in as
-``bench.admin`` and runs ``wrk -t2 -c8 -d<duration>s --latency`` on each case: app, Flask
-floor, WSGI floor, one after the other, ``--rounds`` times (3), so that a change in the
-machine's load in the meantime touches all three alike. p50, p95 and p99 come from wrk's own
+Serves the app (``wsgi:app``) and two floors (``bench/floor.py``: the same SQL statements, raw
+driver, string-built HTML, served by Flask) — the **page floor** (the yardstick of the
+targets: it also verifies the session cookie, looks the sign-in session up, loads the user and
+its authority by primary key and renders the layout on full pages) and the **data floor**
+(the page's statements only, for reference) — with gunicorn ``-w 2 -k sync`` on free ports of
+127.0.0.1, logs in as ``bench.admin`` and runs ``wrk -t2 -c8 -d<duration>s --latency`` on each
+case: app, page floor, data floor, one after the other, ``--rounds`` times (3), so that a
+change in the machine's load in the meantime touches all three alike. p50, p95 and p99 come from wrk's own
 histogram (``bench/percentiles.lua``); each reported figure is the median of its rounds.
 The database must have been made by bench/generate.py.
 """
@@ -25,7 +27,7 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
+GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")  # the running virtualenv's
 
 
 def free_port() -> int:
@@ -109,8 +111,10 @@ ROW_LINK = re.compile(r'href="/authorities/(\d+)/authority"|href="/directory/(\d
 
 
 def listed_ids(body: str) -> list[str]:
-    """The authorities a search page lists, in order (app and floor link them alike)."""
-    return [a or b for a, b in ROW_LINK.findall(body)]
+    """The authorities a search page lists, in order (app and floor link them alike; the
+    menu's "My authority" is not one of them)."""
+    main = body.find("<main")
+    return [a or b for a, b in ROW_LINK.findall(body[main:] if main >= 0 else body)]
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -187,23 +191,24 @@ def main(argv=None):
     if os.environ.get("BENCH_CASES"):  # e.g. BENCH_CASES="access overview": only the cases naming it
         cases = [case for case in cases if os.environ["BENCH_CASES"] in case[0]]
 
-    app_port, floor_port, wsgi_port = free_port(), free_port(), free_port()
+    app_port, floor_port, data_port = free_port(), free_port(), free_port()
     app_env = {
         "IMI_SQLALCHEMY_DATABASE_URI": args.url, "IMI_SECRET_KEY": "bench",
         "IMI_SESSION_COOKIE_SECURE": "false", "IMI_MAIL_DELIVERY_THREAD": "false",
     }
     floor_env = {"BENCH_DB_URL": args.url, "BENCH_COUNTRY_ID": str(ids["country_id"]),
-                 "BENCH_MANAGER_ID": str(ids["manager_id"]), "BENCH_USER_ID": str(ids["user_id"])}
-    procs = [serve("wsgi:app", app_port, app_env), serve("bench.floor:flask_app", floor_port, floor_env),
-             serve("bench.floor:app", wsgi_port, floor_env)]
+                 "BENCH_MANAGER_ID": str(ids["manager_id"]), "BENCH_USER_ID": str(ids["user_id"]),
+                 "BENCH_SECRET_KEY": app_env["IMI_SECRET_KEY"]}
+    procs = [serve("wsgi:app", app_port, app_env), serve("bench.floor:flask_app", floor_port, {**floor_env, "BENCH_FLOOR": "page"}),
+             serve("bench.floor:flask_app", data_port, {**floor_env, "BENCH_FLOOR": "data"})]
     rows = []
     try:
-        bases = [f"http://127.0.0.1:{port}" for port in (app_port, floor_port, wsgi_port)]
+        bases = [f"http://127.0.0.1:{port}" for port in (app_port, floor_port, data_port)]
         cookie = {"Cookie": f"imi_session={login(bases[0])}", "User-Agent": USER_AGENT}
         for name, path, headers in cases:
             sizes, targets = [], []
             for i, base in enumerate(bases):
-                h = {**cookie, **headers} if i == 0 else {"User-Agent": USER_AGENT, **headers}
+                h = {**cookie, **headers} if i < 2 else {"User-Agent": USER_AGENT, **headers}  # the data floor: no session
                 status, body = check(base + path, h)
                 if status != 200:
                     raise SystemExit(f"{name}: {base} answered {status} (expected 200)")
@@ -226,17 +231,19 @@ def main(argv=None):
             results = [median_of(target_runs) for target_runs in runs]
             rows.append((name, path, results, sizes))
             a, f, w = results
-            print(f"  {name}: app p50 {a['p50']:.2f} ms ({a['requests']:.0f} req, {sizes[0]} B), Flask floor p50 "
-                  f"{f['p50']:.2f} ms ({sizes[1]} B), WSGI floor p50 {w['p50']:.2f} ms", flush=True)
+            print(f"  {name}: app p50 {a['p50']:.2f} ms ({a['requests']:.0f} req, {sizes[0]} B), page floor p50 "
+                  f"{f['p50']:.2f} ms ({sizes[1]} B), data floor p50 {w['p50']:.2f} ms; p95 ratios "
+                  f"{a['p95'] / f['p95']:.2f}× / {a['p95'] / w['p95']:.2f}×", flush=True)
     finally:
         for proc in procs:
             stop(proc)
 
     print()
     print(f"wrk -t2 -c8 -d{args.duration}s, {args.rounds} rounds interleaved, medians; gunicorn -w 2 -k sync; "
-          "latencies in ms; floor = the same SQL and string-built HTML served by Flask; WSGI = the same with no framework")
+          "latencies in ms; page floor = session, user, authority, layout and the page's SQL, string-built HTML, "
+          "served by Flask; data floor = the page's SQL only")
     print()
-    print("| case | app p50 / p95 | floor p50 / p95 | ratio p95 | WSGI floor p50 / p95 | ratio p95 to WSGI | app / floor / WSGI req/s | app / floor B |")
+    print("| case | app p50 / p95 | page floor p50 / p95 | ratio p95 | data floor p50 / p95 | ratio p95 to data floor | app / page / data req/s | app / page floor B |")
     print("|---|---|---|---|---|---|---|---|")
     for name, path, (a, f, w), sizes in rows:
         print(f"| {name} | {a['p50']:.1f} / {a['p95']:.1f} | {f['p50']:.1f} / {f['p95']:.1f} | {a['p95'] / f['p95']:.1f}× | "

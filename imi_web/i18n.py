@@ -6,7 +6,6 @@ import flask_babel
 from babel import Locale
 from babel import dates as babel_dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import _get_current_context as _babel_state
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -37,32 +36,13 @@ def browser_locale() -> str:
 
 
 def translations():
-    """This request's translations. Flask-Babel looks them up again on every ``gettext`` (three
-    context lookups and the locale's name); a page has dozens of strings, so they are looked up
-    once per locale and kept beside Flask-Babel's own per-request state (``force_locale`` and
-    ``refresh`` give a new locale object, so a mail in another language is translated right)."""
-    state = _babel_state()
-    # The locale Flask-Babel has chosen for this request, read from the same state (its
-    # ``get_locale`` would look the state up again); chosen here if it has not been yet.
-    locale = getattr(state, "babel_locale", None) or flask_babel.get_locale()
-    cached = getattr(state, "imi_translations", None) if state is not None else None
-    if cached is None or cached[0] is not locale:
-        cached = (locale, flask_babel.get_translations())
-        if state is not None:
-            state.imi_translations = cached
-    return cached[1]
-
-
-def gettext(string: str, **variables) -> str:
-    """Flask-Babel's ``gettext`` with this request's cached translations."""
-    rv = translations().ugettext(string)
-    return rv % variables if variables else rv
+    """This request's translations (Flask-Babel's, for its locale)."""
+    return flask_babel.get_translations()
 
 
 # Labels defined once at import and shown in the reader's language (menu, history): marked for
 # extraction under the names ``N_`` and ``NP_`` (import them so), kept as msgids and
-# translated when shown by ``translate``, with this request's cached translations — cheaper
-# than Flask-Babel's lazy strings, which look the translations up anew on every ``str()``.
+# translated when shown by ``translate``.
 def mark(message: str) -> str:
     return message
 
@@ -104,7 +84,9 @@ TRANSLATIONS = "_imi_translations"
 
 def install_template_gettext(app) -> None:
     """Template ``_``, ``gettext`` and ``ngettext`` with the translations looked up once per
-    render (a page has dozens of strings), in place of Flask-Babel's per-call lookup."""
+    render, from the render's context, in place of Flask-Babel's lookup per string (a page has
+    dozens of strings). Kept because bench/ measured it worth keeping on the tabs (bench/README.md,
+    "Optimisations, decided")."""
     # ``_`` too: Jinja's own ``_`` looks ``gettext`` up in the context and calls it, per string.
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
 

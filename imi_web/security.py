@@ -3,7 +3,6 @@
 from urllib.parse import urlsplit
 
 from flask import url_for
-from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -39,25 +38,7 @@ def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
     return url_for(default_endpoint)
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its signing serializer built once per set of keys.
-
-    Flask builds the serializer anew to open the session and again to save it, on every
-    request, though once built it holds no state: one per application serves every request
-    and thread, and it is built again when ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS`` change.
-    (Its measured share of a request is in bench/README.md.)"""
-
-    def get_signing_serializer(self, app):
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        cached = app.extensions.get("imi_session_serializer")
-        if cached is None or cached[0] != keys:
-            cached = (keys, super().get_signing_serializer(app))
-            app.extensions["imi_session_serializer"] = cached
-        return cached[1]
-
-
 def init_app(app):
-    app.session_interface = SessionInterface()
     proxies = int(app.config["TRUSTED_PROXY_COUNT"] or 0)
     if proxies:
         # The client's address and scheme as the proxy reports them; never the Host (links

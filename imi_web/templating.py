@@ -1,9 +1,9 @@
 """Jinja helpers shared by every template."""
 
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, gettext
 
 from .history import VALUE_LABELS
-from .i18n import format_day, format_moment, gettext, iso_moment, translate
+from .i18n import format_day, format_moment, iso_moment, translate
 from .htmx import is_htmx
 
 

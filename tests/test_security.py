@@ -52,8 +52,7 @@ def test_session_cookie_prefix_follows_the_settings(tmp_path, settings, name):
 
 
 def test_session_follows_the_secret_key_and_its_fallbacks(app, client, factory):
-    """The session's serializer is built once per set of keys (security.SessionInterface): a
-    new key refuses the old cookies at once, and listing the old key as a fallback keeps them."""
+    """A new key refuses the old cookies at once, and listing the old key as a fallback keeps them."""
     factory.user(username="key.user", is_admin=False)
     factory.commit()
     client.login("key.user", Factory.PASSWORD)
