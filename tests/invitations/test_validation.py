@@ -262,3 +262,28 @@ def test_the_review_as_a_partial_and_after_the_decision(world, login, db, regist
     page = client.get(f"/validation/{authority_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "no longer awaiting validation" in html and "Save and validate" not in html
+
+
+def test_the_list_shows_the_registrations_in_the_order_they_came_in(world, login, db, invite, app, smtp_server):
+    """Oldest registration first, whatever the order of the invitations (the second invitation
+    here is used first). Found by mutation testing (docs/mutation.md)."""
+    import time_machine
+    from datetime import timedelta
+
+    from imi_web.models import utcnow
+
+    first_invited, first_token = invite(email="first@example.lv")
+    second_invited, second_token = invite(email="second@example.lv")
+    moment = utcnow()
+    for token, name, email, minutes in (
+        (second_token, "Valmieras novada dome", "dome@valmiera.lv.example", 0),
+        (first_token, "Cēsu novada būvvalde", "buvvalde@cesis.lv.example", 5),
+    ):
+        with time_machine.travel(moment + timedelta(minutes=minutes), tick=False):
+            applicant = Client(app.test_client())
+            assert applicant.get(f"/register/{token}").status_code == 303
+            form = registration_form(world, official_name=name, email=email, user_email=f"user.{email}")
+            assert applicant.post("/register/", form).status_code == 303
+    html = login("nimic.admin").get("/validation/").get_data(as_text=True)
+    assert "2 registrations awaiting validation" in html
+    assert html.index("Valmieras novada dome") < html.index("Cēsu novada būvvalde")
