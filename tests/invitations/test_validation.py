@@ -287,3 +287,39 @@ def test_the_list_shows_the_registrations_in_the_order_they_came_in(world, login
     html = login("nimic.admin").get("/validation/").get_data(as_text=True)
     assert "2 registrations awaiting validation" in html
     assert html.index("Valmieras novada dome") < html.index("Cēsu novada būvvalde")
+
+
+def test_a_rejection_is_in_the_history_and_mailed_once_per_address_in_the_applicants_language(
+    world, login, db, invite, app, smtp_server
+):
+    """Who rejected what is filed for the authority and for the invitation (R-3.5); the applicant
+    gets one mail per address (here the invited address is also the first user's, in another
+    case), in the invitation's language (R-6.3), naming both authorities (R-2.2.4).
+    Found by mutation testing (docs/mutation.md)."""
+    invitation, token = invite(email="Ilze.Liepina@Cesis.lv.example", language="en")
+    applicant = Client(app.test_client())
+    assert applicant.get(f"/register/{token}").status_code == 303
+    assert applicant.post("/register/", registration_form(world)).status_code == 303  # ilze.liepina@cesis.lv.example
+    deliver_pending()
+    smtp_server.messages.clear()
+    db.session.expire_all()
+    authority_id = db.session.get(Invitation, invitation.id).authority_id
+    reason = "Šī iestāde jau ir reģistrēta."
+    assert login("nimic.admin").post(f"/validation/{authority_id}/reject", {"reason": reason}).status_code == 303
+    db.session.expire_all()
+    entries = {
+        entry.action: entry
+        for entry in db.session.scalars(
+            sa.select(HistoryEntry).where(HistoryEntry.action.in_(["authority.rejected", "invitation.rejected"]))
+        )
+    }
+    assert entries["authority.rejected"].changes["rejection_reason"] == [None, reason]
+    filed = entries["invitation.rejected"]
+    assert filed.actor_user_id == world.nimic_admin.id
+    assert filed.changes == {"authority": [None, "Cēsu novada būvvalde"], "rejection_reason": [None, reason]}
+    deliver_pending()
+    [mail] = smtp_server.messages
+    assert mail["to"] == ["Ilze.Liepina@Cesis.lv.example"]
+    assert mail["subject"] == "IMI: the registration of Cēsu novada būvvalde has been rejected"
+    assert f"{world.nimic.official_name} has rejected the registration of Cēsu novada" in mail["body"]
+    assert reason in mail["body"]
