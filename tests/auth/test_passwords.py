@@ -167,3 +167,12 @@ def test_the_temporary_password_cannot_be_chosen_again(english, factory, db):
     }
     db.session.rollback()
     assert user.password_is_temporary
+
+
+def test_a_password_at_exactly_the_least_score_is_accepted(english, anna, app):
+    """IMI_PASSWORD_MIN_SCORE is the least zxcvbn score accepted, not the greatest refused.
+    Found by mutation testing (docs/mutation.md)."""
+    from zxcvbn import zxcvbn
+
+    assert zxcvbn("Mezs5Upe")["score"] == app.config["PASSWORD_MIN_SCORE"]
+    assert password_problems(anna, "Mezs5Upe") == []
