@@ -267,13 +267,14 @@ def test_the_review_as_a_partial_and_after_the_decision(world, login, db, regist
 def test_the_list_shows_the_registrations_in_the_order_they_came_in(world, login, db, invite, app, smtp_server):
     """Oldest registration first, whatever the order of the invitations (the second invitation
     here is used first). Found by mutation testing (docs/mutation.md)."""
-    import time_machine
     from datetime import timedelta
+
+    import time_machine
 
     from imi_web.models import utcnow
 
-    first_invited, first_token = invite(email="first@example.lv")
-    second_invited, second_token = invite(email="second@example.lv")
+    _first, first_token = invite(email="first@example.lv")
+    _second, second_token = invite(email="second@example.lv")
     moment = utcnow()
     for token, name, email, minutes in (
         (second_token, "Valmieras novada dome", "dome@valmiera.lv.example", 0),
