@@ -274,3 +274,15 @@ def test_every_failure_costs_one_password_check(app, client, factory, monkeypatc
         calls.clear()
         assert client.login(username, password).status_code == 422
         assert len(calls) == 1, username
+
+
+def test_a_user_without_a_password_cannot_log_in_with_any(client, factory):
+    """A user who has no password (an invited authority's first user before validation, say)
+    is refused like a wrong password, whatever is typed: a missing hash fails closed.
+    Found by mutation testing (docs/mutation.md)."""
+    user = factory.user(username="no.password")
+    user.password_hash = None
+    factory.commit()
+    for password in ("anything", Factory.PASSWORD):
+        response = client.login("no.password", password)
+        assert response.status_code == 422 and "/login" not in response.headers.get("Location", "")

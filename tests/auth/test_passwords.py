@@ -4,6 +4,7 @@ import pytest
 
 from imi_web.auth.operations import change_password
 from imi_web.passwords import generate_temporary_password, password_problems, rule_problems
+from tests.conftest import BACKENDS
 
 RULES = [
     # (password, expected messages)
@@ -140,3 +141,38 @@ def test_a_common_password_is_refused_beside_the_field_and_nothing_changes(clien
     assert field.index("The password is too easy to guess.") < field.index('name="new_password"')
     db.session.refresh(user)
     assert user.password_hash == before and user.password_is_temporary == forced
+
+
+def test_a_password_made_from_the_e_mail_address_is_refused(english, factory):
+    """The e-mail address counts as personal, even when the names and the username have nothing
+    in common with it. Found by mutation testing (docs/mutation.md)."""
+    user = factory.user(username="akalnina", first_name="Anna", surname="Kalniņa", email="gints.pumpurs@example.lv")
+    assert rule_problems("Gints.Pumpurs7") == []
+    assert [str(p) for p in password_problems(user, "Gints.Pumpurs7")] == [
+        "The password is too easy to guess.",
+        "It is made from your own name, username or e-mail address.",
+    ]
+    assert password_problems(factory.user(email="someone@example.lv"), "Gints.Pumpurs7") == []  # else a good one
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_temporary_password_cannot_be_chosen_again(english, factory, db):
+    """R-3.8: a temporary password must be changed at the first login, so it cannot be chosen as
+    the new one (it is the current password, not yet in the history of chosen ones).
+    Found by mutation testing (docs/mutation.md)."""
+    user = factory.user(password="Zilais7Kalns", temporary=True)
+    factory.commit()
+    assert change_password(user, "Zilais7Kalns", "Zilais7Kalns") == {
+        "new_password": ["The password must not be one of your last 5 passwords."]
+    }
+    db.session.rollback()
+    assert user.password_is_temporary
+
+
+def test_a_password_at_exactly_the_least_score_is_accepted(english, anna, app):
+    """IMI_PASSWORD_MIN_SCORE is the least zxcvbn score accepted, not the greatest refused.
+    Found by mutation testing (docs/mutation.md)."""
+    from zxcvbn import zxcvbn
+
+    assert zxcvbn("Mezs5Upe")["score"] == app.config["PASSWORD_MIN_SCORE"]
+    assert password_problems(anna, "Mezs5Upe") == []

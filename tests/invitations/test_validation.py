@@ -262,3 +262,68 @@ def test_the_review_as_a_partial_and_after_the_decision(world, login, db, regist
     page = client.get(f"/validation/{authority_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "no longer awaiting validation" in html and "Save and validate" not in html
+
+
+def test_the_list_shows_the_registrations_in_the_order_they_came_in(world, login, db, invite, app, smtp_server):
+    """Oldest registration first, whatever the order of the invitations (the second invitation
+    here is used first). Found by mutation testing (docs/mutation.md)."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from imi_web.models import utcnow
+
+    _first, first_token = invite(email="first@example.lv")
+    _second, second_token = invite(email="second@example.lv")
+    moment = utcnow()
+    for token, name, email, minutes in (
+        (second_token, "Valmieras novada dome", "dome@valmiera.lv.example", 0),
+        (first_token, "Cēsu novada būvvalde", "buvvalde@cesis.lv.example", 5),
+    ):
+        with time_machine.travel(moment + timedelta(minutes=minutes), tick=False):
+            applicant = Client(app.test_client())
+            assert applicant.get(f"/register/{token}").status_code == 303
+            form = registration_form(world, official_name=name, email=email, user_email=f"user.{email}")
+            assert applicant.post("/register/", form).status_code == 303
+    html = login("nimic.admin").get("/validation/").get_data(as_text=True)
+    assert "2 registrations awaiting validation" in html
+    assert html.index("Valmieras novada dome") < html.index("Cēsu novada būvvalde")
+
+
+def test_a_rejection_is_in_the_history_and_mailed_once_per_address_in_the_applicants_language(
+    world, login, db, invite, app, smtp_server
+):
+    """Who rejected what is filed for the authority and for the invitation (R-3.5); the applicant
+    gets one mail per address (here the invited address is also the first user's, in another
+    case), in the invitation's language (R-6.3), naming both authorities; it leaves the list
+    For validation (R-2.2.4).
+    Found by mutation testing (docs/mutation.md)."""
+    invitation, token = invite(email="Ilze.Liepina@Cesis.lv.example", language="en")
+    applicant = Client(app.test_client())
+    assert applicant.get(f"/register/{token}").status_code == 303
+    assert applicant.post("/register/", registration_form(world)).status_code == 303  # ilze.liepina@cesis.lv.example
+    deliver_pending()
+    smtp_server.messages.clear()
+    db.session.expire_all()
+    authority_id = db.session.get(Invitation, invitation.id).authority_id
+    reason = "Šī iestāde jau ir reģistrēta."
+    client = login("nimic.admin")
+    assert client.post(f"/validation/{authority_id}/reject", {"reason": reason}).status_code == 303
+    assert f'href="/validation/{authority_id}"' not in client.get("/validation/").get_data(as_text=True)  # not listed
+    db.session.expire_all()
+    entries = {
+        entry.action: entry
+        for entry in db.session.scalars(
+            sa.select(HistoryEntry).where(HistoryEntry.action.in_(["authority.rejected", "invitation.rejected"]))
+        )
+    }
+    assert entries["authority.rejected"].changes["rejection_reason"] == [None, reason]
+    filed = entries["invitation.rejected"]
+    assert filed.actor_user_id == world.nimic_admin.id
+    assert filed.changes == {"authority": [None, "Cēsu novada būvvalde"], "rejection_reason": [None, reason]}
+    deliver_pending()
+    [mail] = smtp_server.messages
+    assert mail["to"] == ["Ilze.Liepina@Cesis.lv.example"]
+    assert mail["subject"] == "IMI: the registration of Cēsu novada būvvalde has been rejected"
+    assert f"{world.nimic.official_name} has rejected the registration of Cēsu novada" in mail["body"]
+    assert reason in mail["body"]

@@ -133,3 +133,89 @@ def test_a_permanently_refused_address_is_marked_failed_not_retried(app, smtp_se
     message = _db.session.scalar(sa.select(OutboxMessage))
     _db.session.refresh(message)
     assert message.status == OutboxStatus.FAILED and "550" in message.last_error
+
+
+def test_an_outage_backs_off_from_30_seconds_doubling_up_to_6_hours(app, smtp_server):
+    """The retry schedule of a failing delivery (R-6.2): due again 30 s after the first failed
+    attempt, then twice as long after each failure, never more than 6 hours apart (so mail
+    flows soon after a long outage ends). Found by mutation testing (docs/mutation.md)."""
+    smtp_server.stop()
+    queue_mail("someone@example.lv", "temporary_password", "en", first_name="X", temporary_password="Secret-123",
+               reason="registered")
+    _db.session.commit()
+    delays = []
+    moment = utcnow()
+    for _ in range(12):
+        with time_machine.travel(moment, tick=False):
+            assert deliver_pending() == {"sent": 0, "failed": 1}
+            message = _db.session.scalar(sa.select(OutboxMessage))
+            _db.session.refresh(message)
+            delays.append(round((message.next_attempt_at - moment).total_seconds()))
+            assert deliver_pending() == {"sent": 0, "failed": 0}  # not due before that
+        moment = message.next_attempt_at
+    assert delays == [30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600]
+    assert message.attempts == 12 and message.status == OutboxStatus.PENDING  # an outage never ends the retries
+
+
+def test_an_interrupted_send_gives_the_message_back_at_once(app, smtp_server, monkeypatch):
+    """Ctrl+C or a second SIGTERM while the server takes the mail: whether it took it is unknown,
+    so the claim is given back at once (due now, no attempt counted), not left to run out, and
+    the next delivery sends it. Found by mutation testing (docs/mutation.md)."""
+    from imi_web import outbox
+
+    queue_mail("someone@example.lv", "temporary_password", "en", first_name="X", temporary_password="Secret-123",
+               reason="registered")
+    _db.session.commit()
+
+    def interrupted(message):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outbox.mail, "send", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_pending()
+    monkeypatch.undo()
+    _db.session.rollback()
+    message = _db.session.scalar(sa.select(OutboxMessage))
+    assert message.status == OutboxStatus.PENDING and message.attempts == 0
+    assert message.claim_token is None and message.claimed_until is None
+    assert message.next_attempt_at <= utcnow()
+    assert deliver_pending() == {"sent": 1, "failed": 0}  # now, not after the claim's time
+    assert [m["to"] for m in smtp_server.messages] == [["someone@example.lv"]]
+
+
+def test_a_web_process_has_one_daemon_delivery_thread_that_wakes_each_minute(app, smtp_server):
+    """However many commits queue mail, a process has one delivery thread; it is a daemon
+    thread (a non-daemon one would keep the process from exiting: the stop at exit runs only
+    after Python waited for every non-daemon thread), and besides being woken it looks at the
+    outbox at least once a minute, which retries backed-off mail when nothing new is queued.
+    Found by mutation testing (docs/mutation.md)."""
+    import threading
+    import time
+
+    app.config["MAIL_DELIVERY_THREAD"] = True
+    deliverer = app.extensions["imi_outbox"]
+    waits = []
+
+    class RecordingEvent(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            return super().wait(timeout)
+
+    deliverer.event = RecordingEvent()
+    try:
+        threads = []
+        for n in range(2):
+            queue_mail(f"r{n}@example.lv", "temporary_password", "en", first_name="X",
+                       temporary_password="Secret-123", reason="registered")
+            _db.session.commit()  # wakes the deliverer
+            deadline = time.time() + 10
+            while len(smtp_server.messages) <= n and time.time() < deadline:
+                time.sleep(0.05)
+            threads.append(deliverer.thread)
+        assert len(smtp_server.messages) == 2
+        assert threads[0] is threads[1] and threads[0].is_alive()
+        assert threads[0].daemon and threads[0].name == "imi-outbox"  # the name thread dumps and logs show
+        assert waits and all(timeout is not None and timeout <= 60 for timeout in waits)
+    finally:
+        deliverer.stop()  # as at exit: else it takes later tests' mail
+    assert not deliverer.thread.is_alive()
