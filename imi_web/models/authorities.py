@@ -18,7 +18,14 @@ from .base import (
 )
 
 
-class Country(db.Model):
+class Bilingual:
+    """A row named in both languages (``name_lv``, ``name_en``)."""
+
+    def name(self, language: str) -> str:
+        return self.name_lv if language == "lv" else self.name_en
+
+
+class Country(Bilingual, db.Model):
     __tablename__ = "country"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,14 +33,11 @@ class Country(db.Model):
     name_lv: Mapped[str] = mapped_column(sa.String(100))
     name_en: Mapped[str] = mapped_column(sa.String(100))
 
-    def name(self, language: str) -> str:
-        return self.name_lv if language == "lv" else self.name_en
-
     def __repr__(self):
         return f"<Country {self.code}>"
 
 
-class Module(db.Model):
+class Module(Bilingual, db.Model):
     """A workflow module of IMI (R-4.1), introduced by the system operator."""
 
     __tablename__ = "module"
@@ -54,14 +58,11 @@ class Module(db.Model):
         back_populates="module", uselist=False
     )
 
-    def name(self, language: str) -> str:
-        return self.name_lv if language == "lv" else self.name_en
-
     def __repr__(self):
         return f"<Module {self.code}>"
 
 
-class ModuleRight(db.Model):
+class ModuleRight(Bilingual, db.Model):
     """A user right within a module (e.g. "send requests", "reply to requests")."""
 
     __tablename__ = "module_right"
@@ -75,11 +76,8 @@ class ModuleRight(db.Model):
 
     module: Mapped[Module] = relationship(back_populates="rights")
 
-    def name(self, language: str) -> str:
-        return self.name_lv if language == "lv" else self.name_en
 
-
-class ClassificationList(db.Model):
+class ClassificationList(Bilingual, db.Model):
     """A classification list: general fields of competence (no module) or a module's own."""
 
     __tablename__ = "classification_list"
@@ -99,11 +97,8 @@ class ClassificationList(db.Model):
         cascade="all, delete-orphan",
     )
 
-    def name(self, language: str) -> str:
-        return self.name_lv if language == "lv" else self.name_en
 
-
-class ClassificationEntry(db.Model):
+class ClassificationEntry(Bilingual, db.Model):
     __tablename__ = "classification_entry"
     __table_args__ = (sa.UniqueConstraint("list_id", "code"),)
 
@@ -117,9 +112,6 @@ class ClassificationEntry(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     classification_list: Mapped[ClassificationList] = relationship(back_populates="entries")
-
-    def name(self, language: str) -> str:
-        return self.name_lv if language == "lv" else self.name_en
 
 
 # An authority's fields of competence (R-2.1.1).
