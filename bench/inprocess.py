@@ -4,6 +4,10 @@ busy machine cannot blur: process time, not wall time, medians of batches.
     python bench/inprocess.py --url sqlite:////tmp/new.sqlite3 [--checkout DIR --checkout-url URL] \\
         [--path /bench/empty] [--htmx] [-n 500] [--batches 7] [--floor]
 
+``BENCH_WITHOUT_TEMPLATES=1`` is a what-if: once the pages have been checked, Flask's
+``render_template`` returns an empty string, so the figures are the app's cost without Jinja
+(the bound a hand-written HTML of zero cost would reach).
+
 Each checkout runs in a process of its own (``PYTHONPATH`` and working directory set to it),
 with ``bench/empty_app.py``; the checkouts take turns, batch by batch. ``--floor`` also times
 this checkout's page floor (``bench.floor.flask_app`` with the login's cookie) on each path, in the
@@ -46,6 +50,9 @@ if floor:
     floor_client.set_cookie("imi_session", client.get_cookie("imi_session").value)
     for path in paths:
         assert floor_client.get(path, headers=headers).status_code == 200, path
+if os.environ.get("BENCH_WITHOUT_TEMPLATES"):  # what-if: every template rendered for free (after the checks above)
+    import flask.templating
+    flask.templating._render = lambda app, template, context: ""
 for line in sys.stdin:
     out = {}
     for path in paths:
