@@ -1,5 +1,11 @@
 """Throttling of the anonymous pages (Flask-Limiter): 429 with Retry-After and our page."""
 
+import time
+import types
+
+import flask_limiter._extension
+import limits.storage.memory
+import limits.strategies
 import pytest
 import sqlalchemy as sa
 
@@ -8,6 +14,22 @@ from imi_web.models import SecurityEvent
 from tests.conftest import BACKENDS, Client, Factory
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture(autouse=True)
+def each_test_starts_a_window(monkeypatch):
+    """The sliding-window counter (RATELIMIT_STRATEGY) weighs the hits of the previous window
+    by how much of it is still within the period, so a burst that straddles a window's edge
+    counts as fewer hits than it is, and "the 11th attempt is refused" would fail now and then
+    (more often on a slow machine). The limiter's clock — limits and Flask-Limiter read
+    ``time.time()`` — is shifted so that each test starts one second into an hour: every
+    window (a minute, 15 minutes, an hour) begins with the test."""
+    real_time = time.time
+    shift = real_time() % 3600 - 1
+    clock = types.SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
+    clock.time = lambda: real_time() - shift
+    for module in (limits.storage.memory, limits.strategies, flask_limiter._extension):
+        monkeypatch.setattr(module, "time", clock)
 
 
 def failed_login(client, username="nobody", address=None):
