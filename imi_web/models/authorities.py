@@ -19,7 +19,10 @@ from .base import (
 
 
 class Bilingual:
-    """A row named in both languages (``name_lv``, ``name_en``)."""
+    """A row named in both languages (``name_lv``, ``name_en``; a country's are shorter)."""
+
+    name_lv: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200))
 
     def name(self, language: str) -> str:
         return self.name_lv if language == "lv" else self.name_en
@@ -44,8 +47,6 @@ class Module(Bilingual, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    name_lv: Mapped[str] = mapped_column(sa.String(200))
-    name_en: Mapped[str] = mapped_column(sa.String(200))
     is_information_request: Mapped[bool] = mapped_column(default=False)
     # Non-coordinators of this module must name a linked coordinator (R-2.1.4).
     linked_coordinator_required: Mapped[bool] = mapped_column(default=False)
@@ -71,8 +72,6 @@ class ModuleRight(Bilingual, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(sa.String(40))
-    name_lv: Mapped[str] = mapped_column(sa.String(200))
-    name_en: Mapped[str] = mapped_column(sa.String(200))
 
     module: Mapped[Module] = relationship(back_populates="rights")
 
@@ -84,8 +83,6 @@ class ClassificationList(Bilingual, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    name_lv: Mapped[str] = mapped_column(sa.String(200))
-    name_en: Mapped[str] = mapped_column(sa.String(200))
     module_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("module.id", ondelete="CASCADE"), unique=True
     )
@@ -107,8 +104,6 @@ class ClassificationEntry(Bilingual, db.Model):
         sa.ForeignKey("classification_list.id", ondelete="CASCADE"), index=True
     )
     code: Mapped[str] = mapped_column(sa.String(40))
-    name_lv: Mapped[str] = mapped_column(sa.String(200))
-    name_en: Mapped[str] = mapped_column(sa.String(200))
     position: Mapped[int] = mapped_column(default=0)
 
     classification_list: Mapped[ClassificationList] = relationship(back_populates="entries")
