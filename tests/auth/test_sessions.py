@@ -165,21 +165,13 @@ def test_activity_is_written_at_most_once_a_minute(app, client, factory, db):
         assert later.last_seen_at - start == timedelta(seconds=60)
 
 
-def test_one_query_loads_the_session_and_the_user(client, factory, db):
+def test_one_query_loads_the_session_and_the_user(client, factory, db, query_count):
     factory.user(username="one.read")
     factory.commit()
     client.login("one.read", Factory.PASSWORD)
     client.get("/")
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with query_count.statements() as statements:
         assert client.get("/account/sessions").status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     reading_the_session = [s for s in statements if "WHERE user_session.token_hash =" in s]
     assert len(reading_the_session) == 1 and "JOIN authority" in reading_the_session[0]
 

@@ -5,7 +5,6 @@ module is parametrized by it; they do not touch the database.
 """
 
 import pytest
-import sqlalchemy as sa
 
 from imi_web.authorities import duplicates
 from imi_web.authorities.duplicates import (
@@ -283,7 +282,7 @@ def test_nothing_to_compare_finds_nothing(factory, backend):
 # --- find_duplicates: efficiency --------------------------------------------------------
 
 
-def test_few_queries_and_the_best_candidates_survive_the_limit(factory, db, backend, monkeypatch):
+def test_few_queries_and_the_best_candidates_survive_the_limit(factory, db, backend, monkeypatch, query_count):
     monkeypatch.setattr(duplicates, "CANDIDATE_LIMIT", 5)
     country = lv(factory)
     # Noise sharing both searched words with the new name: more rows than the candidate limit.
@@ -294,16 +293,8 @@ def test_few_queries_and_the_best_candidates_survive_the_limit(factory, db, back
     for i in range(12):
         factory.authority(f"Novada pašvaldības aģentūra Nr. {i}", email=f"x{i}@ogre.lv")
 
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with query_count.statements() as statements:
         found = find_duplicates(country, official_name="Ogres novada pašvaldība", email="DOME@ogre.lv")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
     assert ids(found) == [target.id, by_email.id]
     # One query for e-mail/website, one for names, one loading the few authorities found.

@@ -1,7 +1,6 @@
 """Managed authorities search (R-3.0, R-4.2): criteria, "Only my authorities", paging, queries."""
 
 import pytest
-import sqlalchemy as sa
 
 from imi_web.models import AccessManagerLink, AuthorityStatus, ModuleAccess, ModuleRole
 from tests.conftest import BACKENDS
@@ -101,17 +100,12 @@ def test_search_index_follows_renames(world, many, login, db):
     assert_name_postings_match(db)
 
 
-def test_queries_do_not_grow_with_results(world, many, login, db, factory):
+def test_queries_do_not_grow_with_results(world, many, login, db, factory, query_count):
     client = login("nimic.admin")
 
     def count():
-        statements = []
-        listener = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with query_count.statements() as statements:
             assert client.get("/authorities/?q=valde&status=all").status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
     few = count()

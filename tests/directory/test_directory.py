@@ -234,17 +234,12 @@ def test_a_modules_partners_in_a_role_come_in_name_order(world, listed, login, m
     assert every_page(client, f"/directory/?module={world.pq.id}&role=coordinator&sort={sort}", in_order) == expected
 
 
-def test_queries_do_not_grow_with_results(world, listed, login, db, factory):
+def test_queries_do_not_grow_with_results(world, listed, login, db, factory, query_count):
     client = login("nimic.user")
 
     def count(url, htmx=False):
-        statements = []
-        listener = lambda conn, cursor, statement, *a: statements.append(statement)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with query_count.statements() as statements:
             assert client.get(url, htmx=htmx).status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
 
     urls = ["/directory/", "/directory/?q=valde", f"/directory/?module={world.svc.id}&role=authority"]
