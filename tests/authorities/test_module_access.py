@@ -192,6 +192,7 @@ def test_restoring_needs_a_linked_coordinator_that_is_still_an_active_coordinato
         sa.select(HistoryEntry).where(HistoryEntry.action == "module_access.restored", HistoryEntry.authority_id == world.plain.id)
     )
     assert entry.actor_user_id == world.nimic_admin.id and entry.changes == {"status": ["suspended", "active"]}
+    assert (entry.subject_type, entry.subject_label) == ("module_access", "PQ")  # the history names the module by it
 
 
 def test_a_module_is_granted_once(world, login, db):

@@ -161,6 +161,7 @@ def test_reset_password_unblocks_ends_sessions_and_mails(modules, login, db, app
     assert deliver_pending()["sent"] == 1
     body = smtp_server.messages[0]["body"]
     assert "Your IMI password has been reset." in body and "plain.admin" not in body
+    assert "It works for 7 days" in body  # found by mutation testing
     password = body.split("Your temporary password: ")[1].split()[0]
     assert Client(app.test_client()).login("plain.admin", password).headers["Location"] == "/account/password"
 
