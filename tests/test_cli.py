@@ -34,6 +34,7 @@ def test_bootstrap_prints_exactly_username_and_password(app, db):
     assert authority.is_nimic and authority.is_access_manager and authority.country.code == "LV"
     user = db.session.scalar(sa.select(User))
     assert user.is_admin and user.authority == authority
+    assert (user.phone, user.language) == ("", "en")  # no phone was given; found by mutation testing
     assert user.password_status() == PasswordStatus.TEMPORARY
     # Nothing secret elsewhere: no mail with the password, no password in the history.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0

@@ -53,6 +53,17 @@ def test_edit_saves_and_records_old_and_new(world, login, db):
     assert entry.changes["classification"] == [[], ["BUILD"]]
 
 
+def test_a_website_left_empty_is_saved_empty(world, login, db):
+    """The one optional field, left empty, is saved empty. Found by mutation testing
+    (docs/mutation.md)."""
+    client = login("nimic.admin")
+    url = f"/authorities/{world.plain.id}/authority/edit"
+    fragment = client.get(url, htmx=True).get_data(as_text=True)
+    assert client.post(url, data(world, version_in(fragment), website=""), htmx=True).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Authority, world.plain.id).website == ""
+
+
 def test_bad_input_beside_the_fields(world, login, db):
     client = login("nimic.admin")
     url = f"/authorities/{world.plain.id}/authority/edit"

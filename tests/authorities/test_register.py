@@ -74,6 +74,19 @@ def test_register_authority_with_first_user(world, login, db, smtp_server):
         assert password not in str(entry.changes)
 
 
+def test_an_empty_website_stays_empty_and_the_history_has_the_rest(world, login, db):
+    """The one optional field left empty is stored empty, and the registration's history entry
+    holds the data given and the classification (R-3.5). Found by mutation testing
+    (docs/mutation.md)."""
+    client = login("nimic.admin")
+    assert client.post("/authorities/new", form(world, website="")).status_code == 303
+    authority = db.session.scalar(sa.select(Authority).where(Authority.official_name == "Rīgas pilsētas būvvalde"))
+    assert authority.website == ""
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "authority.registered"))
+    assert entry.changes["official_name"] == [None, "Rīgas pilsētas būvvalde"] and "website" not in entry.changes
+    assert entry.changes["classification"] == [None, ["BUILD"]]
+
+
 def test_bad_input_is_shown_beside_the_fields_and_changes_nothing(world, login, db):
     client = login("nimic.admin")
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Authority))

@@ -8,6 +8,7 @@ import time_machine
 
 from imi_web.outbox import deliver_pending
 from imi_web.models import HistoryEntry, ModuleAccess, ModuleRole, User, utcnow
+from imi_web.users.operations import USERNAME_FORMAT, register_user
 from tests.conftest import BACKENDS, Client, Factory
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
@@ -94,6 +95,7 @@ def test_username_changes_once_registration_is_complete(modules, login, db, app,
     assert reload(db, newcomer.id).username == "anna.k"
     entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "user.username_changed"))
     assert entry.changes == {"username": ["new.comer", "anna.k"]}
+    assert entry.actor_user_id == world.nimic_admin.id  # who changed it (R-3.5); found by mutation testing
     assert own.login("anna.k", "Own-Pass-2026").status_code in (302, 303)
 
 
@@ -113,6 +115,7 @@ def test_rights_inline_and_the_last_administrator(modules, login, db):
     assert sorted(f"{r.module.code}:{r.code}" for r in user.module_rights) == ["PQ:SEND", "SVC:REPLY"]
     entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "user.rights_changed"))
     assert entry.changes["rights"][1] == ["PQ:SEND", "SVC:REPLY"]
+    assert entry.actor_user_id == world.nimic_admin.id  # who changed it (R-3.5); found by mutation testing
 
 
 def test_partial_delegate_assigns_rights_of_its_modules_only(modules, login, db):
@@ -149,10 +152,16 @@ def test_reset_password_unblocks_ends_sessions_and_mails(modules, login, db, app
     assert client.post(url).status_code == 303
     user = reload(db, target.id)
     assert user.password_status().value == "temporary" and user.failed_login_count == 0
+    assert utcnow() < user.password_expires_at() < utcnow() + timedelta(days=8)  # found by mutation testing
     assert own.get("/").status_code == 303  # the user's session has ended
+    # The history says who reset it and from which status (R-3.5). Found by mutation testing.
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.subject_id == target.id, HistoryEntry.action == "user.password_reset"))
+    assert entry.actor_user_id == world.nimic_admin.id
+    assert entry.changes == {"password_status": ["blocked", "temporary"]}
     assert deliver_pending()["sent"] == 1
     body = smtp_server.messages[0]["body"]
     assert "Your IMI password has been reset." in body and "plain.admin" not in body
+    assert "It works for 7 days" in body  # found by mutation testing
     password = body.split("Your temporary password: ")[1].split()[0]
     assert Client(app.test_client()).login("plain.admin", password).headers["Location"] == "/account/password"
 
@@ -162,6 +171,7 @@ def test_delete_user_keeps_name_not_contact_data(modules, login, db, app, factor
     client = login("nimic.admin")
     client.post(users_url(world, "/new"), {"first_name": "Ilze", "surname": "Liepa", "email": "ilze@plain.lv.example", "phone": "+371 2999", "language": "lv"})
     ilze_id = db.session.scalar(sa.select(User.id).where(User.username == "iliepa"))
+    assert reload(db, ilze_id).phone == "+371 2999"  # found by mutation testing
     # The last administrator cannot be deleted.
     refused = client.post(users_url(world, f"/{world.plain_admin.id}/delete"), htmx=True)
     assert refused.status_code == 422 and "cannot be deleted" in refused.get_data(as_text=True)
@@ -179,6 +189,58 @@ def test_delete_user_keeps_name_not_contact_data(modules, login, db, app, factor
     assert all(e.subject_label == "Ilze Liepa" for e in entries)
     text = str([e.changes for e in entries])
     assert "ilze@plain.lv.example" not in text and "+371 2999" not in text
+    # The rest stays, and who deleted the user (R-3.5). Found by mutation testing.
+    assert entries[0].changes == {"first_name": [None, "Ilze"], "surname": [None, "Liepa"], "language": [None, "lv"],
+                                  "username": [None, "iliepa"], "is_admin": [None, False]}
+    assert entries[1].changes == {"username": ["iliepa", None]} and entries[1].actor_user_id == world.nimic_admin.id
+
+
+def test_assigned_usernames_have_the_shape_of_a_chosen_one(modules, db):
+    """The username the system assigns (R-3.6) is 3 to 32 of a–z, 0–9, '.', '-', '_', a letter
+    first, whatever the name: hyphens, apostrophes, Greek letters, a long surname. Found by
+    mutation testing (docs/mutation.md)."""
+    names = [("Anna-Marija", "O'Brien Kalniņa"), ("Γιώργος", "Παπαδόπουλος"), ("Jānis", "Bērziņš" * 8)]
+    usernames = []
+    for first_name, surname in names:
+        for _namesake in range(3):
+            user, _password = register_user(modules.plain, actor=None, first_name=first_name, surname=surname,
+                                            email="a@plain.lv.example", send_mail=False)
+            usernames.append(user.username)
+    assert usernames[:6] == ["aobrienkalnina", "aobrienkalnina2", "aobrienkalnina3", "user", "user2", "user3"]
+    assert all(USERNAME_FORMAT.match(username) for username in usernames), usernames
+
+
+def test_another_administrator_can_lose_the_rights_or_be_deleted(modules, login, db, factory):
+    """R-3.6 keeps only the last administrator: while the authority has others, an administrator
+    loses the rights or is deleted like anyone. Found by mutation testing (docs/mutation.md)."""
+    world = modules
+    second = factory.user(world.plain, username="second.admin", is_admin=True)
+    third = factory.user(world.plain, username="third.admin", is_admin=True)
+    factory.commit()
+    client = login("nimic.admin")
+    assert client.post(users_url(world, f"/{second.id}/rights"), {}, htmx=True).status_code == 200
+    assert not reload(db, second.id).is_admin
+    assert client.get(users_url(world, f"/{third.id}/delete")).status_code == 200  # the confirmation
+    assert client.post(users_url(world, f"/{third.id}/delete")).status_code == 303
+    assert reload(db, third.id) is None
+
+
+def test_deleting_a_user_drops_only_that_users_contact_data(modules, login, db):
+    """The other users' entries keep theirs, and so does an entry about another kind of subject
+    with the same id (an authority's). Found by mutation testing (docs/mutation.md)."""
+    world = modules
+    client = login("nimic.admin")
+    for first, surname in (("Ilze", "Liepa"), ("Anna", "Kalna")):
+        client.post(users_url(world, "/new"), {"first_name": first, "surname": surname, "email": f"{first.lower()}@plain.lv.example", "language": "lv"})
+    ilze_id = db.session.scalar(sa.select(User.id).where(User.username == "iliepa"))
+    db.session.add(HistoryEntry(action="authority.updated", subject_type="authority", subject_id=ilze_id, changes={"email": ["a@x.example", "b@x.example"]}))
+    db.session.commit()
+    assert client.post(users_url(world, f"/{ilze_id}/delete")).status_code == 303
+    db.session.expire_all()
+    anna = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "user.registered", HistoryEntry.subject_label == "Anna Kalna"))
+    assert anna.changes["email"] == [None, "anna@plain.lv.example"]
+    other = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.subject_type == "authority", HistoryEntry.subject_id == ilze_id))
+    assert other.changes == {"email": ["a@x.example", "b@x.example"]}
 
 
 def test_statuses_follow_real_logins_and_time(modules, login, db, app, factory):
