@@ -10,6 +10,7 @@ from imi_web.invitations.operations import hash_token
 from imi_web.outbox import deliver_pending
 from imi_web.models import HistoryEntry, Invitation, InvitationStatus, OutboxMessage, utcnow
 from tests.conftest import BACKENDS, Client, Factory
+from tests.invitations.conftest import registration_form
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -248,3 +249,67 @@ def test_an_expired_invitation_offers_send_again_and_revoke(world, login, db, in
     assert client.post(f"/invitations/{expired.id}/revoke").status_code == 303
     db.session.expire_all()
     assert db.session.get(Invitation, expired.id).status == InvitationStatus.REVOKED
+
+
+def test_the_mail_is_in_the_invitations_language_and_names_the_authority_and_the_expiry(world, login, db, smtp_server):
+    """The invitation mail in the language chosen for it (R-6.3), with the suggested name and the
+    date the link expires; no message given, none shown; the history holds every field (R-3.5).
+    Found by mutation testing (docs/mutation.md)."""
+    client = login("nimic.admin")
+    response = client.post("/invitations/new", invitation_data(suggested_name="  Jaunā iestāde ", message=""))
+    assert response.status_code == 303
+    invitation = db.session.scalar(sa.select(Invitation))
+    assert invitation.suggested_name == "Jaunā iestāde" and invitation.message == ""
+    deliver_pending()
+    [mail] = smtp_server.messages
+    body = mail["body"].replace("\r\n", "\n")
+    assert mail["subject"] == "IMI: invitation to register your authority"
+    assert "register your authority in IMI (the Internal Market\nInformation System): Jaunā iestāde." in body
+    assert "Message from" not in body
+    assert re.search(r"valid until \d{1,2} [A-Z][a-z]+ \d{4}\.", body)
+    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "invitation.created"))
+    assert entry.subject_type == "invitation" and entry.subject_id == invitation.id
+    assert entry.subject_label == "kontakti@jaunaiestade.lv.example"
+    assert entry.changes == {
+        "email": [None, "kontakti@jaunaiestade.lv.example"],
+        "suggested_name": [None, "Jaunā iestāde"],
+        "language": [None, "en"],
+        "expires_at": [None, invitation.expires_at.isoformat()],
+    }
+
+
+def test_a_base_url_ending_in_a_slash_gives_clean_links(world, login, db, app, smtp_server):
+    """``BASE_URL = "https://imi.example.test/"``: the invitation's link and the validation link
+    mailed to the inviting authority have no double slash. Found by mutation testing
+    (docs/mutation.md)."""
+    app.config["BASE_URL"] = "https://imi.example.test/"
+    assert login("nimic.admin").post("/invitations/new", invitation_data()).status_code == 303
+    deliver_pending()
+    token = mailed_token(smtp_server)
+    assert f"\nhttps://imi.example.test/register/{token}\r\n" in smtp_server.messages[-1]["body"]
+    applicant = Client(app.test_client())
+    assert applicant.get(f"/register/{token}").status_code == 303
+    assert applicant.post("/register/", registration_form(world)).status_code == 303
+    deliver_pending()
+    authority_id = db.session.scalar(sa.select(Invitation.authority_id))
+    assert f"\nhttps://imi.example.test/validation/{authority_id}\r\n" in smtp_server.messages[-1]["body"]
+
+
+def test_sending_again_and_revoking_are_in_the_history_with_who_and_old_to_new(world, login, db, invite):
+    """R-3.5: who sent the invitation again, its old and new expiry; who revoked it.
+    Found by mutation testing (docs/mutation.md)."""
+    invitation, _token = invite(expires_in=timedelta(days=-2))
+    old_expiry = invitation.expires_at
+    client = login("nimic.admin")
+    assert client.post(f"/invitations/{invitation.id}/resend").status_code == 303
+    assert client.post(f"/invitations/{invitation.id}/revoke").status_code == 303
+    db.session.expire_all()
+    invitation = db.session.get(Invitation, invitation.id)
+    entries = {
+        entry.action: entry
+        for entry in db.session.scalars(sa.select(HistoryEntry).where(HistoryEntry.subject_id == invitation.id))
+    }
+    resent, revoked = entries["invitation.resent"], entries["invitation.revoked"]
+    assert resent.changes == {"expires_at": [old_expiry.isoformat(), invitation.expires_at.isoformat()]}
+    assert resent.authority_id == world.nimic.id and resent.subject_label == invitation.email
+    assert revoked.actor_user_id == world.nimic_admin.id and revoked.authority_id == world.nimic.id

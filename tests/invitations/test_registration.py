@@ -279,3 +279,35 @@ def test_csrf_is_required(world, db, invite, client):
     open_link(client, token)
     assert client.post("/register/", registration_form(world), csrf=False).status_code == 400
     assert count(db, Authority) == 5
+
+
+def test_the_registration_is_in_the_history_field_by_field_and_the_mail_names_the_invited_address(
+    world, db, invite, client, smtp_server
+):
+    """R-3.5: the self-registration is filed with every field given (an empty optional one stays
+    empty), its classification and status, and under the invitation; the inviting authority's
+    mail (R-2.2.3) names the address it invited. Found by mutation testing (docs/mutation.md)."""
+    invitation, token = invite()
+    open_link(client, token)
+    assert client.post("/register/", registration_form(world, website="")).status_code == 303
+    authority = db.session.scalar(sa.select(Authority).where(Authority.official_name == "Cēsu novada būvvalde"))
+    assert authority.website == ""
+    entries = {entry.action: entry for entry in db.session.scalars(sa.select(HistoryEntry))}
+    assert entries["authority.self_registered"].changes == {
+        "official_name": [None, "Cēsu novada būvvalde"],
+        "informal_name": [None, "Būvvalde Cēsīs"],
+        "phone": [None, "+371 64100000"],
+        "email": [None, "buvvalde@cesis.lv.example"],
+        "street_address": [None, "Raunas iela 4"],
+        "postal_code": [None, "LV-4101"],
+        "city": [None, "Cēsis"],
+        "classification": [None, ["BUILD"]],
+        "status": [None, "awaiting_validation"],
+    }
+    registered = entries["invitation.registered"]
+    assert registered.actor_user_id is None and registered.authority_id == world.nimic.id
+    assert registered.subject_id == invitation.id
+    assert registered.changes == {"status": ["sent", "registered"], "authority": [None, "Cēsu novada būvvalde"]}
+    deliver_pending()
+    [mail] = smtp_server.messages
+    assert "An authority you invited (kontakti@jaunaiestade.lv.example) has registered" in mail["body"]

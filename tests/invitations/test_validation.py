@@ -327,3 +327,28 @@ def test_a_rejection_is_in_the_history_and_mailed_once_per_address_in_the_applic
     assert mail["subject"] == "IMI: the registration of Cēsu novada būvvalde has been rejected"
     assert f"{world.nimic.official_name} has rejected the registration of Cēsu novada" in mail["body"]
     assert reason in mail["body"]
+
+
+def test_the_validation_is_in_the_history_of_the_invitation_and_the_corrections_keep_an_emptied_phone_empty(
+    world, login, db, registered
+):
+    """R-3.5: the validation is filed under the invitation too, and the corrections of the first
+    user name who made them; a phone the access manager empties stays empty (R-2.2.4).
+    Found by mutation testing (docs/mutation.md)."""
+    client = login("nimic.admin")
+    authority_id = registered.authority_id
+    authority = db.session.get(Authority, authority_id)
+    form = {**correction(world, authority, user_phone="", surname="Liepa"), "action": "validate"}
+    assert client.post(f"/validation/{authority_id}", form).status_code == 303
+    db.session.expire_all()
+    user = db.session.scalar(sa.select(User).where(User.authority_id == authority_id))
+    assert user.phone == "" and user.surname == "Liepa"
+    entries = {entry.action: entry for entry in db.session.scalars(sa.select(HistoryEntry))}
+    updated = entries["user.updated"]
+    assert updated.actor_user_id == world.nimic_admin.id
+    assert updated.changes == {"surname": ["Liepiņa", "Liepa"], "phone": ["+371 20000001", ""]}
+    assert entries["authority.validated"].changes["temporary_password_sent_to"] == [None, ["Ilze Liepa"]]
+    validated = entries["invitation.validated"]
+    assert validated.actor_user_id == world.nimic_admin.id and validated.authority_id == world.nimic.id
+    assert validated.subject_id == registered.id
+    assert validated.changes == {"authority": [None, "Cēsu novada būvvalde"]}
