@@ -296,13 +296,17 @@ def test_a_base_url_ending_in_a_slash_gives_clean_links(world, login, db, app, s
 
 
 def test_sending_again_and_revoking_are_in_the_history_with_who_and_old_to_new(world, login, db, invite):
-    """R-3.5: who sent the invitation again, its old and new expiry; who revoked it.
+    """R-3.5: who sent the invitation again, its old and new expiry; who revoked it. Revoking
+    it again is refused with the reason; another open invitation is left alone.
     Found by mutation testing (docs/mutation.md)."""
     invitation, _token = invite(expires_in=timedelta(days=-2))
+    other, _token = invite(email="other@x.example")  # open too: changed by neither
     old_expiry = invitation.expires_at
     client = login("nimic.admin")
     assert client.post(f"/invitations/{invitation.id}/resend").status_code == 303
     assert client.post(f"/invitations/{invitation.id}/revoke").status_code == 303
+    again = client.post(f"/invitations/{invitation.id}/revoke", htmx=True)
+    assert again.status_code == 422 and "can no longer be sent again or revoked" in again.get_data(as_text=True)
     db.session.expire_all()
     invitation = db.session.get(Invitation, invitation.id)
     entries = {
@@ -313,3 +317,23 @@ def test_sending_again_and_revoking_are_in_the_history_with_who_and_old_to_new(w
     assert resent.changes == {"expires_at": [old_expiry.isoformat(), invitation.expires_at.isoformat()]}
     assert resent.authority_id == world.nimic.id and resent.subject_label == invitation.email
     assert revoked.actor_user_id == world.nimic_admin.id and revoked.authority_id == world.nimic.id
+    assert db.session.get(Invitation, other.id).status == InvitationStatus.SENT
+
+
+def test_each_status_filter_lists_only_this_authoritys_invitations_of_that_status(world, login, db, invite):
+    """Another country's invitations stay out of every filter (R-1.3); a list of one page has
+    no pager. Found by mutation testing (docs/mutation.md)."""
+    kinds = {
+        "sent": {},
+        "expired": {"expires_in": timedelta(days=-1)},
+        "revoked": {"status": InvitationStatus.REVOKED},
+    }
+    for kind, kw in kinds.items():
+        invite(email=f"{kind}@x.example", **kw)
+        invite(world.estonia, world.estonia_admin, email=f"{kind}@ee.example", **kw)
+    client = login("nimic.admin")
+    for kind in kinds:
+        html = client.get(f"/invitations/?status={kind}").get_data(as_text=True)
+        assert "data-status>1 invitation</h2>" in html, kind
+        assert f"{kind}@x.example" in html and "@ee.example" not in html, kind
+        assert "Page 1 of" not in html

@@ -332,18 +332,20 @@ def test_a_rejection_is_in_the_history_and_mailed_once_per_address_in_the_applic
 def test_the_validation_is_in_the_history_of_the_invitation_and_the_corrections_keep_an_emptied_phone_empty(
     world, login, db, registered
 ):
-    """R-3.5: the validation is filed under the invitation too, and the corrections of the first
-    user name who made them; a phone the access manager empties stays empty (R-2.2.4).
-    Found by mutation testing (docs/mutation.md)."""
+    """R-3.5: the validation is filed under the invitation too, and the corrections of the
+    authority and of its first user name who made them; a phone the access manager empties
+    stays empty (R-2.2.4). Found by mutation testing (docs/mutation.md)."""
     client = login("nimic.admin")
     authority_id = registered.authority_id
     authority = db.session.get(Authority, authority_id)
-    form = {**correction(world, authority, user_phone="", surname="Liepa"), "action": "validate"}
+    form = {**correction(world, authority, city="Cēsis, Vidzeme", user_phone="", surname="Liepa"), "action": "validate"}
     assert client.post(f"/validation/{authority_id}", form).status_code == 303
     db.session.expire_all()
     user = db.session.scalar(sa.select(User).where(User.authority_id == authority_id))
     assert user.phone == "" and user.surname == "Liepa"
     entries = {entry.action: entry for entry in db.session.scalars(sa.select(HistoryEntry))}
+    assert entries["authority.updated"].actor_user_id == world.nimic_admin.id
+    assert entries["authority.updated"].changes == {"city": ["Cēsis", "Cēsis, Vidzeme"]}
     updated = entries["user.updated"]
     assert updated.actor_user_id == world.nimic_admin.id
     assert updated.changes == {"surname": ["Liepiņa", "Liepa"], "phone": ["+371 20000001", ""]}
@@ -352,3 +354,28 @@ def test_the_validation_is_in_the_history_of_the_invitation_and_the_corrections_
     assert validated.actor_user_id == world.nimic_admin.id and validated.authority_id == world.nimic.id
     assert validated.subject_id == registered.id
     assert validated.changes == {"authority": [None, "Cēsu novada būvvalde"]}
+
+
+def test_a_registration_decided_meanwhile_is_refused_by_the_operations_themselves(world, db, registered):
+    """Two access managers decide at once: both passed the view's check, the operations' own
+    guard refuses the second one with the reason (not an error page).
+    Found by mutation testing (docs/mutation.md)."""
+    from imi_web.refusals import Refused
+    from imi_web.tasks.operations import NOT_AWAITING, correct_registration, reject_registration, validate_registration
+
+    admin = world.nimic_admin
+    reject_registration(admin, registered, "Šī iestāde jau ir reģistrēta.")
+    db.session.commit()
+    attempts = {
+        "validate": lambda: validate_registration(admin, registered),
+        "reject": lambda: reject_registration(admin, registered, "Vēlreiz."),
+        "correct": lambda: correct_registration(
+            admin, registered, data={}, classification_entries=[], user_data={}, expected_version=1
+        ),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(Refused) as refused:
+            attempt()
+        assert refused.value.message() == str(NOT_AWAITING), name
+        db.session.rollback()
+    assert db.session.get(Authority, registered.authority_id).status == AuthorityStatus.REJECTED
