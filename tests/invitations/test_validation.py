@@ -379,3 +379,23 @@ def test_a_registration_decided_meanwhile_is_refused_by_the_operations_themselve
         assert refused.value.message() == str(NOT_AWAITING), name
         db.session.rollback()
     assert db.session.get(Authority, registered.authority_id).status == AuthorityStatus.REJECTED
+
+
+def test_the_first_user_stays_the_one_who_registered_when_others_are_added(world, login, db, registered, factory):
+    """An access manager may register more users of an authority awaiting validation; the review
+    still shows and corrects the first one, whatever order the database keeps the rows in (on
+    PostgreSQL an updated row moves to the end). Found by mutation testing (docs/mutation.md)."""
+    authority = db.session.get(Authority, registered.authority_id)
+    first = db.session.scalar(sa.select(User).where(User.authority_id == authority.id))
+    factory.user(authority, username="jberzins", first_name="Jānis", surname="Bērziņš")
+    factory.commit()
+    first.phone = "+371 20000002"  # an UPDATE: PostgreSQL writes the row anew
+    db.session.commit()
+    client = login("nimic.admin")
+    html = client.get(f"/validation/{authority.id}").get_data(as_text=True)
+    assert 'value="Ilze"' in html and "Username: iliepina" in html and "Jānis" not in html
+    form = {**correction(world, authority, surname="Liepa"), "action": "save"}
+    assert client.post(f"/validation/{authority.id}", form).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, first.id).surname == "Liepa"
+    assert db.session.scalar(sa.select(User.surname).where(User.username == "jberzins")) == "Bērziņš"
