@@ -361,7 +361,12 @@ def test_a_registration_decided_meanwhile_is_refused_by_the_operations_themselve
     guard refuses the second one with the reason (not an error page).
     Found by mutation testing (docs/mutation.md)."""
     from imi_web.refusals import Refused
-    from imi_web.tasks.operations import NOT_AWAITING, correct_registration, reject_registration, validate_registration
+    from imi_web.tasks.operations import (
+        NOT_AWAITING,
+        correct_registration,
+        reject_registration,
+        validate_registration,
+    )
 
     admin = world.nimic_admin
     reject_registration(admin, registered, "Šī iestāde jau ir reģistrēta.")
