@@ -438,6 +438,30 @@ def test_without_access_manager_links_the_nimic_is_reminded(app, db, land, clock
     ]
 
 
+def test_a_deactivated_access_manager_is_not_reminded(app, db, land, clock):
+    """A deactivated authority receives no notifications (R-5.2): only the administrators of
+    the active access managers are reminded. Found by mutation testing (docs/mutation.md)."""
+    manager = land["manager_admin"].authority
+    manager.status, manager.deactivated_at = AuthorityStatus.DEACTIVATED, utcnow()
+    db.session.commit()
+    assert purge.reminder_recipients(land["doomed_id"]) == [land["nimic_admin"]]
+
+
+def test_without_access_manager_links_only_its_own_countrys_nimic_is_reminded(
+    app, db, factory
+):
+    """Found by mutation testing (docs/mutation.md): another country's NIMIC is not told."""
+    factory.user(factory.nimic("EE"), is_admin=True)
+    doomed = factory.authority(
+        country="LV", status=AuthorityStatus.DEACTIVATED, deactivated_at=utcnow()
+    )
+    factory.commit()
+    assert purge.reminder_recipients(doomed.id) == []  # no Latvian NIMIC yet
+    latvian = factory.user(factory.nimic("LV"), is_admin=True)
+    factory.commit()
+    assert purge.reminder_recipients(doomed.id) == [latvian]
+
+
 def test_two_servers_remind_once(app, db, land, clock, backend):
     if backend != "postgresql":
         pytest.skip("two writers at once: PostgreSQL")
