@@ -388,6 +388,7 @@ def test_the_reminder_is_mailed_once_through_smtp(app, db, land, clock, smtp_ser
     assert "Jelgavas būvvalde" in lv["body"] and "2026. gada 30. septembris" in lv["body"] and "pēc 14 dienām" in lv["body"]
     assert en["subject"] == "IMI: an authority you manage will be deleted soon"
     assert "Deletion date: 30 September 2026 (in 14 days)" in en["body"]
+    assert "Hello Jānis," in en["body"]  # found by mutation testing
     assert f"https://imi.example.test/authorities/{land['doomed_id']}/authority" in en["body"]
     for mail in mails:
         raw = mail["message"].as_string()
@@ -462,6 +463,33 @@ def test_without_access_manager_links_only_its_own_countrys_nimic_is_reminded(
     assert purge.reminder_recipients(doomed.id) == [latvian]
 
 
+def test_the_reminder_comes_on_time_when_the_months_are_short(app, db, factory, clock):
+    """31 August 2026 to 28 February 2027 is 181 days: the reminder is due 167 days after the
+    deactivation, a day before the coarse SQL cut-off of 6 × 28 days would let it through
+    without the reminder's days. Found by mutation testing (docs/mutation.md)."""
+    deactivated = DEACTIVATED.replace(month=8)  # 31 August 2026, 9:00 UTC
+    factory.authority(status=AuthorityStatus.DEACTIVATED, deactivated_at=deactivated)
+    factory.commit()
+    reminder_due = DEACTIVATED.replace(year=2027, month=2, day=14)  # 14 days before
+    clock.move_to(reminder_due - timedelta(seconds=1))
+    assert send_deletion_reminders() == 0
+    clock.move_to(reminder_due)
+    assert send_deletion_reminders() == 1
+
+
+def test_an_authority_past_its_deletion_date_does_not_hold_up_the_next_reminder(
+    app, db, factory, clock
+):
+    """An authority not deleted yet on its deletion date gets no reminder any more, and the
+    ones deactivated after it still do. Found by mutation testing (docs/mutation.md)."""
+    overdue = DEACTIVATED - timedelta(days=30)  # its deletion date: 1 September
+    factory.authority(status=AuthorityStatus.DEACTIVATED, deactivated_at=overdue)
+    factory.authority(status=AuthorityStatus.DEACTIVATED, deactivated_at=DEACTIVATED)
+    factory.commit()
+    clock.move_to(DUE - timedelta(days=13))
+    assert send_deletion_reminders() == 1
+
+
 def test_two_servers_remind_once(app, db, land, clock, backend):
     if backend != "postgresql":
         pytest.skip("two writers at once: PostgreSQL")
@@ -485,6 +513,8 @@ def test_rejected_registrations_are_deleted_after_thirty_days(app, factory, db):
     old_id = old.id
     reports = dict(run_jobs())
     assert reports["purge-rejected"].startswith("1 rejected registrations deleted; deleted authority")
+    # Found by mutation testing: one user, singular.
+    assert reports["purge-rejected"].endswith("with 1 user")
     db.session.expire_all()
     assert db.session.get(Authority, old_id) is None and db.session.get(Authority, recent.id) is not None
     assert db.session.scalar(sa.select(User).where(User.username == "rejected.first")) is None
