@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from imi_web import history, purge
+from imi_web import history, purge, security_events
 from imi_web.authorities.retirement import add_months, deactivate_authority, reactivate_authority
 from imi_web.extensions import db as _db
 from imi_web.outbox import deliver_pending, queue_mail
@@ -21,6 +21,8 @@ from imi_web.models import (
     AccessStatus,
     Authority,
     AuthorityStatus,
+    ClassificationEntry,
+    ClassificationList,
     DelegationScope,
     HistoryEntry,
     Invitation,
@@ -29,7 +31,9 @@ from imi_web.models import (
     ModuleRole,
     OutboxMessage,
     PasswordHistory,
+    SecurityEvent,
     User,
+    UserSession,
     utcnow,
 )
 from imi_web.models.authorities import authority_classification, module_access_classification
@@ -231,6 +235,9 @@ def test_personal_data_goes_and_a_minimal_record_stays(app, db, land, clock, bac
     assert entry.subject_type == "module_access" and entry.subject_id == other.id
     assert entry.subject_label == "SVC"
     assert entry.changes == {"linked_coordinator": ["Jelgavas būvvalde", None]}
+    removed = HistoryEntry.action == "access_manager.removed"
+    entry = db.session.scalar(sa.select(HistoryEntry).where(removed))
+    assert entry.changes == {"access_manager": ["Jelgavas būvvalde", None]}
 
     # The history: its own entries are gone, one minimal record stays, no personal data anywhere.
     assert count(db, HistoryEntry, HistoryEntry.authority_id == doomed_id) == 0
@@ -290,6 +297,56 @@ def test_the_history_of_others_keeps_its_names(app, db, land, clock):
     assert kept(ilzes) == ("Ilze Liepa", {"phone": ["1", "2"]})
     assert kept(lookalike) == ("SVC", {"status": ["a", "b"]})
     assert kept(elsewhere) == ("", {"is_admin": [False, True]})
+
+
+def test_the_others_keep_their_own_data(app, db, land, clock):
+    """Only the rows of the deleted authority and its users go: another authority's module
+    access keeps its classification, its users their rights, password history and sessions,
+    an invitation another authority sent stays, and a security event of another authority's
+    user stays, without the name of the deleted user who caused it.
+    Found by mutation testing (docs/mutation.md)."""
+    ilze = db.session.scalar(sa.select(User).where(User.username == "nimic.user"))
+    listing = ClassificationList(
+        code="SVC", name_lv="Saraksts", name_en="List", module=land["svc"]
+    )
+    listing.entries = [
+        ClassificationEntry(code="E", name_lv="Ieraksts", name_en="Entry")
+    ]
+    db.session.add(listing)
+    access = db.session.scalar(
+        sa.select(ModuleAccess).where(ModuleAccess.authority_id == land["other"].id)
+    )
+    access.classification_entries = list(listing.entries)
+    ilze.module_rights = list(land["svc"].rights)
+    ilze.password_history.append(PasswordHistory(password_hash="y"))
+    db.session.add(UserSession(user_id=ilze.id, token_hash=secrets.token_hex(32)))
+    db.session.add(
+        Invitation(
+            country_id=land["nimic"].country_id,
+            inviting_authority=land["nimic"],
+            email="x@example.lv",
+            token_hash=secrets.token_hex(32),
+            status=InvitationStatus.SENT,
+            expires_at=DUE,
+        )
+    )
+    security_events.record(
+        security_events.PASSWORD_RESET, user=ilze, actor=land["admin"]
+    )
+    db.session.commit()
+    clock.move_to(DUE + timedelta(days=1))
+    assert len(purge_deactivated()) == 1
+
+    assert count(db, module_access_classification) == 1
+    assert count(db, user_module_right, user_module_right.c.user_id == ilze.id) == 2
+    assert count(db, PasswordHistory, PasswordHistory.user_id == ilze.id) == 1
+    assert count(db, UserSession, UserSession.user_id == ilze.id) == 1
+    assert count(db, Invitation) == 1
+    event = db.session.scalar(
+        sa.select(SecurityEvent).where(SecurityEvent.user_id == ilze.id)
+    )
+    assert event.user_name == "Ilze Liepa"
+    assert event.actor_user_id is None and event.actor_name == ""
 
 
 def test_the_management_tab_of_the_other_authority_still_renders(app, db, land, clock, client):
