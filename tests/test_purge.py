@@ -36,7 +36,11 @@ from imi_web.models import (
     UserSession,
     utcnow,
 )
-from imi_web.models.authorities import authority_classification, module_access_classification
+from imi_web.models.authorities import (
+    access_manager_module,
+    authority_classification,
+    module_access_classification,
+)
 from imi_web.models.people import user_module_right
 from imi_web.purge import purge_authority, purge_deactivated, send_deletion_reminders
 from imi_web.users.operations import delete_user
@@ -189,6 +193,22 @@ def test_idempotent_and_only_deactivated_authorities(app, db, land, clock, facto
     assert count(db, HistoryEntry, HistoryEntry.action == "authority.deleted") == 1
 
 
+def test_two_authorities_deactivated_at_the_same_moment_are_both_deleted(
+    app, db, factory, clock
+):
+    """Each deletion claims its own authority row, not every row deactivated at that moment.
+    Found by mutation testing (docs/mutation.md)."""
+    twins = [
+        factory.authority(
+            status=AuthorityStatus.DEACTIVATED, deactivated_at=DEACTIVATED
+        )
+        for _ in range(2)
+    ]
+    factory.commit()
+    clock.move_to(DUE)
+    assert sorted(d.id for d in purge_deactivated()) == sorted(a.id for a in twins)
+
+
 def test_reactivated_or_deactivated_again_meanwhile_is_not_deleted(app, db, land, clock):
     """The delete is conditional on the deactivation the job saw."""
     clock.move_to(DUE + timedelta(days=1))
@@ -245,6 +265,7 @@ def test_personal_data_goes_and_a_minimal_record_stays(app, db, land, clock, bac
     assert (record.authority_id, record.authority_name, record.subject_type, record.subject_id) == (
         None, "Jelgavas būvvalde", "authority", doomed_id)
     assert record.actor_user_id is None and record.actor_name == ""
+    assert record.subject_label == "Jelgavas būvvalde"  # found by mutation testing
     assert record.changes == {"status": ["deactivated", "deleted"], "deactivated_at": [DEACTIVATED.isoformat(), None], "users": [2, 0]}
     text = history_text(db)
     for value in PERSONAL:
@@ -299,11 +320,13 @@ def test_the_history_of_others_keeps_its_names(app, db, land, clock):
     assert kept(elsewhere) == ("", {"is_admin": [False, True]})
 
 
-def test_the_others_keep_their_own_data(app, db, land, clock):
+def test_the_others_keep_their_own_data(app, db, land, clock, factory):
     """Only the rows of the deleted authority and its users go: another authority's module
     access keeps its classification, its users their rights, password history and sessions,
     an invitation another authority sent stays, and a security event of another authority's
-    user stays, without the name of the deleted user who caused it.
+    user stays, without the name of the deleted user who caused it. An access manager keeps
+    its modules, classification, links and its actions in the history; a user of another
+    authority who has a deleted user's address keeps the mail queued for it (R-6.2).
     Found by mutation testing (docs/mutation.md)."""
     ilze = db.session.scalar(sa.select(User).where(User.username == "nimic.user"))
     listing = ClassificationList(
@@ -333,6 +356,22 @@ def test_the_others_keep_their_own_data(app, db, land, clock):
     security_events.record(
         security_events.PASSWORD_RESET, user=ilze, actor=land["admin"]
     )
+    nimic, other = land["nimic"], land["other"]
+    nimic.delegated_modules = [land["svc"]]
+    nimic.classification_entries = list(listing.entries)
+    db.session.add(AccessManagerLink(managed=other, manager=nimic))
+    acted = history.record_authority_change(
+        "authority.updated", actor=land["nimic_admin"], authority=other, changes={}
+    )
+    namesake = factory.user(other, email="zane@jelgava.example")  # as the deleted Zane
+    queue_mail(
+        namesake.email,
+        "password_expiry",
+        "en",
+        first_name="Z",
+        days_left=3,
+        expires_on="x",
+    )
     db.session.commit()
     clock.move_to(DUE + timedelta(days=1))
     assert len(purge_deactivated()) == 1
@@ -347,6 +386,14 @@ def test_the_others_keep_their_own_data(app, db, land, clock):
     )
     assert event.user_name == "Ilze Liepa"
     assert event.actor_user_id is None and event.actor_name == ""
+    assert count(db, access_manager_module) == 1
+    assert count(db, authority_classification) == 1
+    assert (
+        count(db, AccessManagerLink, AccessManagerLink.managed_authority_id == other.id)
+        == 1
+    )
+    assert db.session.get(HistoryEntry, acted.id).actor_authority_id == nimic.id
+    assert count(db, OutboxMessage, OutboxMessage.recipient == namesake.email) == 1
 
 
 def test_the_management_tab_of_the_other_authority_still_renders(app, db, land, clock, client):
@@ -612,7 +659,7 @@ def test_rejected_registrations_are_deleted_after_thirty_days(app, factory, db):
     factory.user(authority=old, username="rejected.first")
     factory.user(authority=recent, username="recent.first")
     factory.commit()
-    old_id = old.id
+    old_id, old_rejected_at = old.id, old.rejected_at
     reports = dict(run_jobs())
     assert reports["purge-rejected"].startswith("1 rejected registrations deleted; deleted authority")
     # Found by mutation testing: one user, singular.
@@ -623,3 +670,6 @@ def test_rejected_registrations_are_deleted_after_thirty_days(app, factory, db):
     record = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "authority.deleted"))
     assert record.subject_id == old_id and record.changes["status"] == ["rejected", "deleted"]
     assert record.authority_name == "Noraidītā iestāde"
+    # Found by mutation testing: when it was rejected, and the report says "rejected".
+    assert record.changes["rejected_at"] == [old_rejected_at.isoformat(), None]
+    assert "'Noraidītā iestāde' (LV), rejected " in reports["purge-rejected"]
