@@ -219,3 +219,26 @@ def test_a_web_process_has_one_daemon_delivery_thread_that_wakes_each_minute(app
     finally:
         deliverer.stop()  # as at exit: else it takes later tests' mail
     assert not deliverer.thread.is_alive()
+
+
+def test_without_an_smtp_server_the_mail_is_printed_on_the_console(
+    app, smtp_server, capsys
+):
+    """Demo runs (no MAIL_SERVER): the operator reads each mail, temporary password included,
+    on the console. Found by mutation testing (docs/mutation.md)."""
+    app.config["MAIL_SERVER"] = None
+    queue_mail(
+        "someone@example.lv",
+        "temporary_password",
+        "en",
+        first_name="X",
+        temporary_password="Secret-123",
+        reason="registered",
+    )
+    _db.session.commit()
+    assert deliver_pending() == {"sent": 1, "failed": 0}
+    console = capsys.readouterr().out
+    assert "mail to someone@example.lv" in console
+    assert "Subject: IMI: your temporary password" in console
+    assert "Secret-123" in console
+    assert smtp_server.messages == []
