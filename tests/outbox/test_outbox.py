@@ -242,3 +242,20 @@ def test_without_an_smtp_server_the_mail_is_printed_on_the_console(
     assert "Subject: IMI: your temporary password" in console
     assert "Secret-123" in console
     assert smtp_server.messages == []
+
+
+def test_every_failed_attempt_is_counted(app, smtp_server):
+    """``deliver-mail`` reports how many attempts failed. Found by mutation testing
+    (docs/mutation.md)."""
+    smtp_server.stop()
+    for n in range(2):
+        queue_mail(
+            f"r{n}@example.lv",
+            "password_expiry",
+            "en",
+            first_name="X",
+            days_left=3,
+            expires_on="x",
+        )
+    _db.session.commit()
+    assert deliver_pending() == {"sent": 0, "failed": 2}
