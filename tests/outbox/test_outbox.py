@@ -259,3 +259,16 @@ def test_every_failed_attempt_is_counted(app, smtp_server):
         )
     _db.session.commit()
     assert deliver_pending() == {"sent": 0, "failed": 2}
+
+
+def test_a_mail_in_a_language_the_site_does_not_offer_goes_in_latvian(app):
+    """Found by mutation testing (docs/mutation.md)."""
+    message = queue_mail(
+        "x@example.lv",
+        "password_expiry",
+        "de",
+        first_name="X",
+        days_left=3,
+        expires_on="x",
+    )
+    assert message.language == "lv" and "parole" in message.subject
