@@ -272,3 +272,5 @@ def test_a_mail_in_a_language_the_site_does_not_offer_goes_in_latvian(app):
         expires_on="x",
     )
     assert message.language == "lv" and "parole" in message.subject
+    # The body ends with one line break.
+    assert message.body_text == message.body_text.strip() + "\n"
