@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import time_machine
 
 from imi_web.extensions import db as _db
-from imi_web.outbox import backoff, deliver_pending, queue_mail
+from imi_web.outbox import backoff, deliver_pending, mail_user, queue_mail
 from imi_web.models import OutboxMessage, OutboxStatus, User, utcnow
 from imi_web.users.operations import register_user
 from tests.conftest import BACKENDS
@@ -274,3 +274,11 @@ def test_a_mail_in_a_language_the_site_does_not_offer_goes_in_latvian(app):
     assert message.language == "lv" and "parole" in message.subject
     # The body ends with one line break.
     assert message.body_text == message.body_text.strip() + "\n"
+
+
+def test_a_mail_to_a_user_greets_them_by_their_first_name(app, factory):
+    """Found by mutation testing (docs/mutation.md)."""
+    user = factory.user(first_name="Līga", language="en")
+    message = mail_user(user, "password_expiry", days_left=3, expires_on="x")
+    assert message.recipient == user.email and message.language == "en"
+    assert message.body_text.startswith("Hello Līga,")
