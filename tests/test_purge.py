@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from imi_web import history, purge
+from imi_web import history, purge, security_events
 from imi_web.authorities.retirement import add_months, deactivate_authority, reactivate_authority
 from imi_web.extensions import db as _db
 from imi_web.outbox import deliver_pending, queue_mail
@@ -21,6 +21,8 @@ from imi_web.models import (
     AccessStatus,
     Authority,
     AuthorityStatus,
+    ClassificationEntry,
+    ClassificationList,
     DelegationScope,
     HistoryEntry,
     Invitation,
@@ -29,10 +31,16 @@ from imi_web.models import (
     ModuleRole,
     OutboxMessage,
     PasswordHistory,
+    SecurityEvent,
     User,
+    UserSession,
     utcnow,
 )
-from imi_web.models.authorities import authority_classification, module_access_classification
+from imi_web.models.authorities import (
+    access_manager_module,
+    authority_classification,
+    module_access_classification,
+)
 from imi_web.models.people import user_module_right
 from imi_web.purge import purge_authority, purge_deactivated, send_deletion_reminders
 from imi_web.users.operations import delete_user
@@ -185,6 +193,22 @@ def test_idempotent_and_only_deactivated_authorities(app, db, land, clock, facto
     assert count(db, HistoryEntry, HistoryEntry.action == "authority.deleted") == 1
 
 
+def test_two_authorities_deactivated_at_the_same_moment_are_both_deleted(
+    app, db, factory, clock
+):
+    """Each deletion claims its own authority row, not every row deactivated at that moment.
+    Found by mutation testing (docs/mutation.md)."""
+    twins = [
+        factory.authority(
+            status=AuthorityStatus.DEACTIVATED, deactivated_at=DEACTIVATED
+        )
+        for _ in range(2)
+    ]
+    factory.commit()
+    clock.move_to(DUE)
+    assert sorted(d.id for d in purge_deactivated()) == sorted(a.id for a in twins)
+
+
 def test_reactivated_or_deactivated_again_meanwhile_is_not_deleted(app, db, land, clock):
     """The delete is conditional on the deactivation the job saw."""
     clock.move_to(DUE + timedelta(days=1))
@@ -225,6 +249,15 @@ def test_personal_data_goes_and_a_minimal_record_stays(app, db, land, clock, bac
     assert count(db, HistoryEntry, HistoryEntry.authority_id == land["other"].id,
                  HistoryEntry.changes.is_not(None), HistoryEntry.action == "module_access.updated") == 1
     assert count(db, HistoryEntry, HistoryEntry.authority_id == land["managed"].id, HistoryEntry.action == "access_manager.removed") == 1
+    # Found by mutation testing: the entry names the module access it changed (R-3.5).
+    updated = HistoryEntry.action == "module_access.updated"
+    entry = db.session.scalar(sa.select(HistoryEntry).where(updated))
+    assert entry.subject_type == "module_access" and entry.subject_id == other.id
+    assert entry.subject_label == "SVC"
+    assert entry.changes == {"linked_coordinator": ["Jelgavas būvvalde", None]}
+    removed = HistoryEntry.action == "access_manager.removed"
+    entry = db.session.scalar(sa.select(HistoryEntry).where(removed))
+    assert entry.changes == {"access_manager": ["Jelgavas būvvalde", None]}
 
     # The history: its own entries are gone, one minimal record stays, no personal data anywhere.
     assert count(db, HistoryEntry, HistoryEntry.authority_id == doomed_id) == 0
@@ -232,6 +265,7 @@ def test_personal_data_goes_and_a_minimal_record_stays(app, db, land, clock, bac
     assert (record.authority_id, record.authority_name, record.subject_type, record.subject_id) == (
         None, "Jelgavas būvvalde", "authority", doomed_id)
     assert record.actor_user_id is None and record.actor_name == ""
+    assert record.subject_label == "Jelgavas būvvalde"  # found by mutation testing
     assert record.changes == {"status": ["deactivated", "deleted"], "deactivated_at": [DEACTIVATED.isoformat(), None], "users": [2, 0]}
     text = history_text(db)
     for value in PERSONAL:
@@ -245,6 +279,121 @@ def test_personal_data_goes_and_a_minimal_record_stays(app, db, land, clock, bac
     if backend == "sqlite":
         db.session.execute(sa.text("INSERT INTO authority_fts(authority_fts) VALUES ('integrity-check')"))
         db.session.rollback()
+
+
+def test_the_history_of_others_keeps_its_names(app, db, land, clock):
+    """Only the entries about the deleted users lose their personal data: another authority's
+    user keeps her name, as does an entry about another kind of object that has a deleted
+    user's id; an entry about a deleted user filed under another authority (no operation files
+    one so today) keeps only what is not personal. Found by mutation testing (docs/mutation.md)."""
+    other, admin_id = land["other"], land["ids"][0]
+    ilze = db.session.scalar(sa.select(User).where(User.username == "nimic.user"))
+    ilzes = history.record_user_change(
+        "user.updated", actor=None, user=ilze, changes={"phone": ["1", "2"]}
+    )
+    lookalike = history.record(
+        "module_access.updated",
+        actor=None,
+        authority=other,
+        subject_label="SVC",
+        changes={"status": ["a", "b"]},
+    )
+    lookalike.subject_type, lookalike.subject_id = "module_access", admin_id
+    elsewhere = history.record(
+        "user.rights_changed",
+        actor=None,
+        authority=other,
+        subject_label="Pēteris Kļaviņš",
+        changes={"is_admin": [False, True], "email": [None, "peteris@jelgava.example"]},
+    )
+    elsewhere.subject_type, elsewhere.subject_id = User.__tablename__, admin_id
+    db.session.commit()
+    clock.move_to(DUE + timedelta(days=1))
+    assert len(purge_deactivated()) == 1
+
+    def kept(entry):
+        db.session.refresh(entry)
+        return entry.subject_label, entry.changes
+
+    assert kept(ilzes) == ("Ilze Liepa", {"phone": ["1", "2"]})
+    assert kept(lookalike) == ("SVC", {"status": ["a", "b"]})
+    assert kept(elsewhere) == ("", {"is_admin": [False, True]})
+
+
+def test_the_others_keep_their_own_data(app, db, land, clock, factory):
+    """Only the rows of the deleted authority and its users go: another authority's module
+    access keeps its classification, its users their rights, password history and sessions,
+    an invitation another authority sent stays, and a security event of another authority's
+    user stays, without the name of the deleted user who caused it. An access manager keeps
+    its modules, classification, links and its actions in the history; a user of another
+    authority who has a deleted user's address keeps the mail queued for it (R-6.2).
+    Found by mutation testing (docs/mutation.md)."""
+    ilze = db.session.scalar(sa.select(User).where(User.username == "nimic.user"))
+    listing = ClassificationList(
+        code="SVC", name_lv="Saraksts", name_en="List", module=land["svc"]
+    )
+    listing.entries = [
+        ClassificationEntry(code="E", name_lv="Ieraksts", name_en="Entry")
+    ]
+    db.session.add(listing)
+    access = db.session.scalar(
+        sa.select(ModuleAccess).where(ModuleAccess.authority_id == land["other"].id)
+    )
+    access.classification_entries = list(listing.entries)
+    ilze.module_rights = list(land["svc"].rights)
+    ilze.password_history.append(PasswordHistory(password_hash="y"))
+    db.session.add(UserSession(user_id=ilze.id, token_hash=secrets.token_hex(32)))
+    db.session.add(
+        Invitation(
+            country_id=land["nimic"].country_id,
+            inviting_authority=land["nimic"],
+            email="x@example.lv",
+            token_hash=secrets.token_hex(32),
+            status=InvitationStatus.SENT,
+            expires_at=DUE,
+        )
+    )
+    security_events.record(
+        security_events.PASSWORD_RESET, user=ilze, actor=land["admin"]
+    )
+    nimic, other = land["nimic"], land["other"]
+    nimic.delegated_modules = [land["svc"]]
+    nimic.classification_entries = list(listing.entries)
+    db.session.add(AccessManagerLink(managed=other, manager=nimic))
+    acted = history.record_authority_change(
+        "authority.updated", actor=land["nimic_admin"], authority=other, changes={}
+    )
+    namesake = factory.user(other, email="zane@jelgava.example")  # as the deleted Zane
+    queue_mail(
+        namesake.email,
+        "password_expiry",
+        "en",
+        first_name="Z",
+        days_left=3,
+        expires_on="x",
+    )
+    db.session.commit()
+    clock.move_to(DUE + timedelta(days=1))
+    assert len(purge_deactivated()) == 1
+
+    assert count(db, module_access_classification) == 1
+    assert count(db, user_module_right, user_module_right.c.user_id == ilze.id) == 2
+    assert count(db, PasswordHistory, PasswordHistory.user_id == ilze.id) == 1
+    assert count(db, UserSession, UserSession.user_id == ilze.id) == 1
+    assert count(db, Invitation) == 1
+    event = db.session.scalar(
+        sa.select(SecurityEvent).where(SecurityEvent.user_id == ilze.id)
+    )
+    assert event.user_name == "Ilze Liepa"
+    assert event.actor_user_id is None and event.actor_name == ""
+    assert count(db, access_manager_module) == 1
+    assert count(db, authority_classification) == 1
+    assert (
+        count(db, AccessManagerLink, AccessManagerLink.managed_authority_id == other.id)
+        == 1
+    )
+    assert db.session.get(HistoryEntry, acted.id).actor_authority_id == nimic.id
+    assert count(db, OutboxMessage, OutboxMessage.recipient == namesake.email) == 1
 
 
 def test_the_management_tab_of_the_other_authority_still_renders(app, db, land, clock, client):
@@ -388,6 +537,7 @@ def test_the_reminder_is_mailed_once_through_smtp(app, db, land, clock, smtp_ser
     assert "Jelgavas būvvalde" in lv["body"] and "2026. gada 30. septembris" in lv["body"] and "pēc 14 dienām" in lv["body"]
     assert en["subject"] == "IMI: an authority you manage will be deleted soon"
     assert "Deletion date: 30 September 2026 (in 14 days)" in en["body"]
+    assert "Hello Jānis," in en["body"]  # found by mutation testing
     assert f"https://imi.example.test/authorities/{land['doomed_id']}/authority" in en["body"]
     for mail in mails:
         raw = mail["message"].as_string()
@@ -438,6 +588,57 @@ def test_without_access_manager_links_the_nimic_is_reminded(app, db, land, clock
     ]
 
 
+def test_a_deactivated_access_manager_is_not_reminded(app, db, land, clock):
+    """A deactivated authority receives no notifications (R-5.2): only the administrators of
+    the active access managers are reminded. Found by mutation testing (docs/mutation.md)."""
+    manager = land["manager_admin"].authority
+    manager.status, manager.deactivated_at = AuthorityStatus.DEACTIVATED, utcnow()
+    db.session.commit()
+    assert purge.reminder_recipients(land["doomed_id"]) == [land["nimic_admin"]]
+
+
+def test_without_access_manager_links_only_its_own_countrys_nimic_is_reminded(
+    app, db, factory
+):
+    """Found by mutation testing (docs/mutation.md): another country's NIMIC is not told."""
+    factory.user(factory.nimic("EE"), is_admin=True)
+    doomed = factory.authority(
+        country="LV", status=AuthorityStatus.DEACTIVATED, deactivated_at=utcnow()
+    )
+    factory.commit()
+    assert purge.reminder_recipients(doomed.id) == []  # no Latvian NIMIC yet
+    latvian = factory.user(factory.nimic("LV"), is_admin=True)
+    factory.commit()
+    assert purge.reminder_recipients(doomed.id) == [latvian]
+
+
+def test_the_reminder_comes_on_time_when_the_months_are_short(app, db, factory, clock):
+    """31 August 2026 to 28 February 2027 is 181 days: the reminder is due 167 days after the
+    deactivation, a day before the coarse SQL cut-off of 6 × 28 days would let it through
+    without the reminder's days. Found by mutation testing (docs/mutation.md)."""
+    deactivated = DEACTIVATED.replace(month=8)  # 31 August 2026, 9:00 UTC
+    factory.authority(status=AuthorityStatus.DEACTIVATED, deactivated_at=deactivated)
+    factory.commit()
+    reminder_due = DEACTIVATED.replace(year=2027, month=2, day=14)  # 14 days before
+    clock.move_to(reminder_due - timedelta(seconds=1))
+    assert send_deletion_reminders() == 0
+    clock.move_to(reminder_due)
+    assert send_deletion_reminders() == 1
+
+
+def test_an_authority_past_its_deletion_date_does_not_hold_up_the_next_reminder(
+    app, db, factory, clock
+):
+    """An authority not deleted yet on its deletion date gets no reminder any more, and the
+    ones deactivated after it still do. Found by mutation testing (docs/mutation.md)."""
+    overdue = DEACTIVATED - timedelta(days=30)  # its deletion date: 1 September
+    factory.authority(status=AuthorityStatus.DEACTIVATED, deactivated_at=overdue)
+    factory.authority(status=AuthorityStatus.DEACTIVATED, deactivated_at=DEACTIVATED)
+    factory.commit()
+    clock.move_to(DUE - timedelta(days=13))
+    assert send_deletion_reminders() == 1
+
+
 def test_two_servers_remind_once(app, db, land, clock, backend):
     if backend != "postgresql":
         pytest.skip("two writers at once: PostgreSQL")
@@ -458,12 +659,17 @@ def test_rejected_registrations_are_deleted_after_thirty_days(app, factory, db):
     factory.user(authority=old, username="rejected.first")
     factory.user(authority=recent, username="recent.first")
     factory.commit()
-    old_id = old.id
+    old_id, old_rejected_at = old.id, old.rejected_at
     reports = dict(run_jobs())
     assert reports["purge-rejected"].startswith("1 rejected registrations deleted; deleted authority")
+    # Found by mutation testing: one user, singular.
+    assert reports["purge-rejected"].endswith("with 1 user")
     db.session.expire_all()
     assert db.session.get(Authority, old_id) is None and db.session.get(Authority, recent.id) is not None
     assert db.session.scalar(sa.select(User).where(User.username == "rejected.first")) is None
     record = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.action == "authority.deleted"))
     assert record.subject_id == old_id and record.changes["status"] == ["rejected", "deleted"]
     assert record.authority_name == "Noraidītā iestāde"
+    # Found by mutation testing: when it was rejected, and the report says "rejected".
+    assert record.changes["rejected_at"] == [old_rejected_at.isoformat(), None]
+    assert "'Noraidītā iestāde' (LV), rejected " in reports["purge-rejected"]

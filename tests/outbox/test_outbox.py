@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import time_machine
 
 from imi_web.extensions import db as _db
-from imi_web.outbox import backoff, deliver_pending, queue_mail
+from imi_web.outbox import backoff, deliver_pending, mail_user, queue_mail
 from imi_web.models import OutboxMessage, OutboxStatus, User, utcnow
 from imi_web.users.operations import register_user
 from tests.conftest import BACKENDS
@@ -219,3 +219,66 @@ def test_a_web_process_has_one_daemon_delivery_thread_that_wakes_each_minute(app
     finally:
         deliverer.stop()  # as at exit: else it takes later tests' mail
     assert not deliverer.thread.is_alive()
+
+
+def test_without_an_smtp_server_the_mail_is_printed_on_the_console(
+    app, smtp_server, capsys
+):
+    """Demo runs (no MAIL_SERVER): the operator reads each mail, temporary password included,
+    on the console. Found by mutation testing (docs/mutation.md)."""
+    app.config["MAIL_SERVER"] = None
+    queue_mail(
+        "someone@example.lv",
+        "temporary_password",
+        "en",
+        first_name="X",
+        temporary_password="Secret-123",
+        reason="registered",
+    )
+    _db.session.commit()
+    assert deliver_pending() == {"sent": 1, "failed": 0}
+    console = capsys.readouterr().out
+    assert "mail to someone@example.lv" in console
+    assert "Subject: IMI: your temporary password" in console
+    assert "Secret-123" in console
+    assert smtp_server.messages == []
+
+
+def test_every_failed_attempt_is_counted(app, smtp_server):
+    """``deliver-mail`` reports how many attempts failed. Found by mutation testing
+    (docs/mutation.md)."""
+    smtp_server.stop()
+    for n in range(2):
+        queue_mail(
+            f"r{n}@example.lv",
+            "password_expiry",
+            "en",
+            first_name="X",
+            days_left=3,
+            expires_on="x",
+        )
+    _db.session.commit()
+    assert deliver_pending() == {"sent": 0, "failed": 2}
+
+
+def test_a_mail_in_a_language_the_site_does_not_offer_goes_in_latvian(app):
+    """Found by mutation testing (docs/mutation.md)."""
+    message = queue_mail(
+        "x@example.lv",
+        "password_expiry",
+        "de",
+        first_name="X",
+        days_left=3,
+        expires_on="x",
+    )
+    assert message.language == "lv" and "parole" in message.subject
+    # The body ends with one line break.
+    assert message.body_text == message.body_text.strip() + "\n"
+
+
+def test_a_mail_to_a_user_greets_them_by_their_first_name(app, factory):
+    """Found by mutation testing (docs/mutation.md)."""
+    user = factory.user(first_name="Līga", language="en")
+    message = mail_user(user, "password_expiry", days_left=3, expires_on="x")
+    assert message.recipient == user.email and message.language == "en"
+    assert message.body_text.startswith("Hello Līga,")
